@@ -1,0 +1,50 @@
+// swift-tools-version:5.9
+// dtrain: data-parallel CNN training in Swift on Open MPI and OpenBLAS.
+// Dependencies point one way: dtrain -> Training/Reports -> NN, Datasets, Collective -> C targets.
+import PackageDescription
+
+let optimise: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
+let package = Package(
+    name: "dtrain",
+    products: [
+        .executable(name: "dtrain", targets: ["dtrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: C libraries (system libraries found through pkg-config)
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: modules
+        .target(name: "NN", dependencies: ["CBLAS", .product(name: "Yams", package: "Yams")],
+                swiftSettings: optimise),
+        .target(name: "Datasets", dependencies: ["NN", "CZlib"], swiftSettings: optimise),
+        .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: optimise),
+        .target(name: "Training", dependencies: ["NN", "Datasets", "Collective",
+                                                 .product(name: "Yams", package: "Yams")],
+                swiftSettings: optimise),
+        .target(name: "Reports", dependencies: ["Training", "NN", "CZlib"], swiftSettings: optimise),
+
+        // MARK: executable
+        .executableTarget(name: "dtrain", dependencies: [
+            "Training", "Reports", "Collective", "NN", "Datasets",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimise),
+
+        // MARK: tests
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Collective"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Training"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// zlib, for reading .gz data files and writing PNG images.
+#include <zlib.h>

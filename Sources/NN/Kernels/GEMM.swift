@@ -1,0 +1,23 @@
+// The one place dtrain calls cblas_sgemm. Row-major throughout; this wrapper owns the
+// leading-dimension rule (Caffe's caffe_cpu_gemm):  lda = transA ? M : K,  ldb = transB ? K : N.
+
+import CBLAS
+
+public enum Transpose { case no, yes }
+
+/// C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, all row-major and dense.
+@inline(__always)
+public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+                 alpha: Float = 1, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                 beta: Float, _ c: UnsafeMutablePointer<Float>) {
+    let lda = transA == .no ? k : m
+    let ldb = transB == .no ? n : k
+    cblas_sgemm(CblasRowMajor,
+                transA == .no ? CblasNoTrans : CblasTrans,
+                transB == .no ? CblasNoTrans : CblasTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+}
+
+/// The number of threads OpenBLAS uses (OPENBLAS_NUM_THREADS, or its default).
+public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
+public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }

@@ -1,0 +1,54 @@
+// The layer contract. A layer knows its input/output shapes (fixed when the network is built),
+// owns views into the network's flat parameter and gradient buffers, and runs forward and
+// backward over a batch of N samples in NCHW layout.
+//
+// Invariants: forward caches whatever backward needs; backward writes dx (overwrites) and
+// ACCUMULATES (+=) parameter gradients; neither allocates once `reserve(batch:)` has run.
+
+/// What a pass needs beyond the tensors: training or evaluation, and the identity of each sample
+/// so that dropout masks depend on (seed, epoch, sample index) and not on which rank runs it.
+public struct PassContext {
+    public var training: Bool
+    public var seed: UInt64
+    public var epoch: Int
+    /// Global dataset index of each sample of the batch (N entries), or nil: use row numbers.
+    public var sampleIDs: UnsafePointer<Int32>?
+    public init(training: Bool, seed: UInt64 = 0, epoch: Int = 0, sampleIDs: UnsafePointer<Int32>? = nil) {
+        self.training = training; self.seed = seed; self.epoch = epoch; self.sampleIDs = sampleIDs
+    }
+    public static let inference = PassContext(training: false)
+}
+
+/// A named parameter tensor inside the flat buffer (PyTorch name and layout).
+public struct ParameterTensor: Equatable, Sendable {
+    public var name: String          // "conv1.weight"
+    public var shape: [Int]          // conv [out, in, kh, kw], linear [out, in], bias [out]
+    public var offset: Int           // into the flat parameter/gradient buffers
+    public var count: Int { shape.reduce(1, *) }
+    public var layerIndex: Int
+    public var isBias: Bool
+}
+
+public protocol Layer: AnyObject {
+    var name: String { get }
+    var inputShape: Shape { get }
+    var outputShape: Shape { get }
+    /// Parameter tensor shapes, weight first then bias (empty for parameter-free layers).
+    var parameterShapes: [(suffix: String, shape: [Int])] { get }
+    /// Points the layer at its slice of the flat buffers (weights then bias, contiguous).
+    func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)
+    /// Sizes per-batch workspaces for up to `n` samples. Called before the first pass at a size.
+    func reserve(batch n: Int)
+    /// y = f(x). x: (N, inputShape), y: (N, outputShape).
+    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext)
+    /// dx = df/dx^T dy (if dx is non-nil) and parameter gradients += df/dθ^T dy.
+    func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                  _ dx: UnsafeMutablePointer<Float>?, batch n: Int)
+}
+
+extension Layer {
+    public var parameterShapes: [(suffix: String, shape: [Int])] { [] }
+    public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {}
+    public func reserve(batch n: Int) {}
+    public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+}

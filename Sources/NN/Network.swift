@@ -1,0 +1,136 @@
+// A network built from a plan: its layers, ONE flat parameter buffer and ONE flat gradient buffer
+// with the same layout (per layer: weight then bias, PyTorch order), and per-layer activation and
+// gradient buffers sized for the largest batch seen. After `reserve(batch:)` a training step
+// (forward, loss, backward) allocates nothing.
+
+public final class Network {
+    public let plan: NetworkPlan
+    public let layers: [Layer]
+    public let tensors: [ParameterTensor]
+    public let parameterCount: Int
+    /// All parameters, contiguous: layers hold views at fixed offsets.
+    public let parameters: UnsafeMutableBufferPointer<Float>
+    /// All gradients, same layout as `parameters`. May be a prefix of a larger exchange buffer.
+    public let gradients: UnsafeMutableBufferPointer<Float>
+    private let ownsGradients: Bool
+
+    private var capacity = 0
+    private var activations: [FloatBuffer] = []   // layer i's output, (N, output_i)
+    private var deltas: [FloatBuffer] = []        // dLoss / d(layer i's output)
+    private var input: UnsafePointer<Float>?      // the last forward's input, for backward
+    private var batch = 0
+
+    /// `gradientStorage`, when given, must hold at least `plan.parameterCount` floats and outlive
+    /// the network (the trainer passes its allreduce buffer so gradients need no copy).
+    public init(plan: NetworkPlan, gradientStorage: UnsafeMutablePointer<Float>? = nil) {
+        self.plan = plan
+        tensors = plan.tensors
+        parameterCount = plan.parameterCount
+        parameters = .allocate(capacity: max(parameterCount, 1))
+        parameters.initialize(repeating: 0)
+        if let gradientStorage {
+            gradients = .init(start: gradientStorage, count: parameterCount)
+            ownsGradients = false
+        } else {
+            gradients = .allocate(capacity: max(parameterCount, 1))
+            gradients.initialize(repeating: 0)
+            ownsGradients = true
+        }
+        var built: [Layer] = []
+        for p in plan.layers {
+            let layer: Layer
+            switch p.spec.kind {
+            case let .conv(o, k, s, pad, bias):
+                layer = Conv2D(name: p.name, input: p.input, out: o, kernel: k, stride: s, pad: pad, bias: bias)
+            case let .linear(o, bias):
+                layer = Linear(name: p.name, input: p.input, out: o, bias: bias)
+            case let .maxpool(k, s, pad):
+                layer = Pool2D(name: p.name, mode: .max, input: p.input, kernel: k, stride: s, pad: pad)
+            case let .avgpool(k, s, pad):
+                layer = Pool2D(name: p.name, mode: .average, input: p.input, kernel: k, stride: s, pad: pad)
+            case .relu: layer = Activation(name: p.name, function: .relu, input: p.input)
+            case .sigmoid: layer = Activation(name: p.name, function: .sigmoid, input: p.input)
+            case .tanh: layer = Activation(name: p.name, function: .tanh, input: p.input)
+            case .leakyrelu(let slope): layer = Activation(name: p.name, function: .leakyReLU(slope: slope), input: p.input)
+            case .flatten: layer = Flatten(name: p.name, input: p.input)
+            case .dropout(let prob): layer = Dropout(name: p.name, p: prob, input: p.input, salt: UInt64(p.index))
+            case let .lrn(size, alpha, beta, k):
+                layer = LocalResponseNorm(name: p.name, input: p.input, size: size, alpha: alpha, beta: beta, k: k)
+            }
+            built.append(layer)
+        }
+        layers = built
+        var offset = 0
+        for layer in layers {
+            layer.bind(parameters: parameters.baseAddress! + offset, gradients: gradients.baseAddress! + offset)
+            offset += layer.parameterCount
+        }
+    }
+
+    public convenience init(spec: ModelSpec) throws { self.init(plan: try NetworkPlan(spec)) }
+
+    deinit {
+        parameters.deallocate()
+        if ownsGradients { gradients.deallocate() }
+    }
+
+    public var inputShape: Shape { plan.input }
+    public var outputShape: Shape { plan.output }
+
+    /// Fills every parameter with its layer's initialiser. Each tensor draws from its own stream
+    /// (seed, tensor index), so initial weights do not depend on anything but the seed.
+    public func initialize(seed: UInt64) {
+        for (t, tensor) in tensors.enumerated() {
+            let layer = plan.layers[tensor.layerIndex]
+            var rng = SplitMix64(seed: seed, 0x1_4E17, UInt64(t))
+            let fans = layer.fans
+            (tensor.isBias ? layer.biasInit : layer.weightInit)
+                .fill(parameters.baseAddress! + tensor.offset, count: tensor.count, fanIn: fans.fanIn, fanOut: fans.fanOut, rng: &rng)
+        }
+    }
+
+    public func tensor(named name: String) -> ParameterTensor? { tensors.first { $0.name == name } }
+
+    /// Sizes every buffer for batches of up to `n` samples. Only allocates when `n` grows.
+    public func reserve(batch n: Int) {
+        guard n > capacity else { return }
+        capacity = n
+        activations = layers.map { FloatBuffer(count: n * $0.outputShape.count) }
+        deltas = layers.map { FloatBuffer(count: n * $0.outputShape.count) }
+        for layer in layers { layer.reserve(batch: n) }
+    }
+
+    /// Runs the layers on x : (N, C, H, W). Returns the logits (N, classes), valid until the next pass.
+    @discardableResult
+    public func forward(_ x: UnsafePointer<Float>, batch n: Int, context: PassContext) -> UnsafeMutablePointer<Float> {
+        reserve(batch: n)
+        input = x
+        batch = n
+        var current = x
+        for (i, layer) in layers.enumerated() {
+            layer.forward(current, activations[i].pointer, batch: n, context: context)
+            current = UnsafePointer(activations[i].pointer)
+        }
+        return activations[layers.count - 1].pointer
+    }
+
+    /// Where the loss writes dLoss/dlogits before `backward()`: (N, classes).
+    public var outputGradient: UnsafeMutablePointer<Float> { deltas[layers.count - 1].pointer }
+
+    /// Output of layer i from the last forward (N, layers[i].outputShape).
+    public func activation(_ i: Int) -> UnsafeMutablePointer<Float> { activations[i].pointer }
+    /// dLoss/d(output of layer i) from the last backward.
+    public func activationGradient(_ i: Int) -> UnsafeMutablePointer<Float> { deltas[i].pointer }
+
+    /// Backpropagates `outputGradient` through the last forward's batch; ACCUMULATES into `gradients`.
+    public func backward() {
+        guard let x = input else { return }
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let layerInput = i == 0 ? x : UnsafePointer(activations[i - 1].pointer)
+            let dx: UnsafeMutablePointer<Float>? = i == 0 ? nil : deltas[i - 1].pointer
+            layers[i].backward(layerInput, activations[i].pointer, deltas[i].pointer, dx, batch: batch)
+        }
+    }
+
+    public func zeroGradients() { gradients.update(repeating: 0) }
+}

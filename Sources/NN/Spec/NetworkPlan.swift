@@ -1,0 +1,142 @@
+// Shape inference: a ModelSpec becomes a list of planned layers with input/output shapes,
+// parameter shapes and resolved initialisers, before anything is allocated. Every way a spec can
+// fail to fit its input (kernel larger than the padded input, output size < 1, conv after
+// flatten, linear on an unflattened input, duplicate names) is an InputError here.
+
+public struct PlannedLayer: Equatable, Sendable {
+    public var index: Int
+    public var name: String               // conv1, fc2, relu3, ...
+    public var spec: LayerSpec
+    public var input: Shape
+    public var output: Shape
+    public var weightShape: [Int]?        // conv [out, in, kh, kw], linear [out, in]
+    public var biasShape: [Int]?
+    public var weightInit: Initializer
+    public var biasInit: Initializer
+
+    public var weights: Int { weightShape?.reduce(1, *) ?? 0 }
+    public var biases: Int { biasShape?.reduce(1, *) ?? 0 }
+    public var params: Int { weights + biases }
+    /// torchsummary's type name: Conv2d, Linear, ReLU, MaxPool2d, ...
+    public var typeName: String {
+        switch spec.kind {
+        case .conv: return "Conv2d"
+        case .linear: return "Linear"
+        case .maxpool: return "MaxPool2d"
+        case .avgpool: return "AvgPool2d"
+        case .relu: return "ReLU"
+        case .sigmoid: return "Sigmoid"
+        case .tanh: return "Tanh"
+        case .flatten: return "Flatten"
+        case .leakyrelu: return "LeakyReLU"
+        case .dropout: return "Dropout"
+        case .lrn: return "LocalResponseNorm"
+        }
+    }
+    /// fan_in and fan_out of the weight (for initialisers).
+    public var fans: (fanIn: Int, fanOut: Int) {
+        guard let w = weightShape else { return (1, 1) }
+        let receptive = w.dropFirst(2).reduce(1, *)
+        return (w[1] * receptive, w[0] * receptive)
+    }
+}
+
+public struct NetworkPlan: Equatable, Sendable {
+    public var spec: ModelSpec
+    public var layers: [PlannedLayer]
+    public var input: Shape { spec.input }
+    public var output: Shape { layers.last!.output }
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.params } }
+    public var classes: Int { output.count }
+
+    /// Infers shapes. `input` overrides the spec's input shape (summary --input).
+    public init(_ spec: ModelSpec, input: Shape? = nil) throws {
+        var spec = spec
+        if let input { spec.input = input }
+        self.spec = spec
+        var shape = spec.input
+        var counters: [String: Int] = [:]
+        var names = Set<String>()
+        var planned: [PlannedLayer] = []
+        let lastLinear = spec.layers.lastIndex { if case .linear = $0.kind { return true } else { return false } }
+        for (i, layer) in spec.layers.enumerated() {
+            let word = layer.kind.word
+            let prefix = word == "linear" ? "fc" : word
+            counters[prefix, default: 0] += 1
+            let name = layer.name ?? "\(prefix)\(counters[prefix]!)"
+            let at = "\(spec.source): layers[\(i)] (\(name))"
+            guard names.insert(name).inserted else { throw InputError("\(at): the name '\(name)' is used twice") }
+            func spatial() throws {
+                if shape.isFlat { throw InputError("\(at): \(word) needs a [C, H, W] input, got \(shape) (after flatten)") }
+            }
+            func window(_ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int), pool: Bool) throws -> (Int, Int) {
+                try spatial()
+                if pool, p.0 * 2 > k.0 || p.1 * 2 > k.1 {
+                    throw InputError("\(at): pad \(p.0)x\(p.1) must be at most half the kernel \(k.0)x\(k.1)")
+                }
+                if k.0 > shape.h + 2 * p.0 || k.1 > shape.w + 2 * p.1 {
+                    throw InputError("\(at): kernel \(k.0)x\(k.1) is larger than its padded input \(shape.h + 2 * p.0)x\(shape.w + 2 * p.1) (input \(shape), pad \(p.0)x\(p.1))")
+                }
+                let oh = windowOutputSize(shape.h, kernel: k.0, stride: s.0, pad: p.0)
+                let ow = windowOutputSize(shape.w, kernel: k.1, stride: s.1, pad: p.1)
+                guard oh >= 1, ow >= 1 else {
+                    throw InputError("\(at): output size \(oh)x\(ow) < 1 from input \(shape)")
+                }
+                return (oh, ow)
+            }
+            var out = shape
+            var weight: [Int]? = nil, bias: [Int]? = nil
+            switch layer.kind {
+            case let .conv(o, k, s, p, hasBias):
+                let (oh, ow) = try window(k, s, p, pool: false)
+                out = Shape(o, oh, ow)
+                weight = [o, shape.c, k.0, k.1]
+                bias = hasBias ? [o] : nil
+            case let .linear(o, hasBias):
+                guard shape.isFlat || (shape.h == 1 && shape.w == 1) else {
+                    throw InputError("\(at): linear needs a flat input, got \(shape): put flatten before it")
+                }
+                out = Shape(flat: o)
+                weight = [o, shape.count]
+                bias = hasBias ? [o] : nil
+            case let .maxpool(k, s, p), let .avgpool(k, s, p):
+                let (oh, ow) = try window(k, s, p, pool: true)
+                out = Shape(shape.c, oh, ow)
+            case .flatten:
+                out = Shape(flat: shape.count)
+            case .lrn:
+                break
+            case .relu, .sigmoid, .tanh, .leakyrelu, .dropout:
+                break
+            }
+            var isLinear = false
+            if case .linear = layer.kind { isLinear = true }
+            var inits = spec.initPreset.resolve(layerName: name, isLinear: isLinear, hidden: isLinear && i != lastLinear)
+            if let o = layer.initOverride {
+                if let w = o.weight { inits.weight = w }
+                if let b = o.bias { inits.bias = b }
+            }
+            planned.append(PlannedLayer(index: i, name: name, spec: layer, input: shape, output: out,
+                                        weightShape: weight, biasShape: bias, weightInit: inits.weight, biasInit: inits.bias))
+            shape = out
+        }
+        layers = planned
+    }
+
+    /// Parameter tensors in buffer order: per layer, weight then bias (PyTorch state_dict order).
+    public var tensors: [ParameterTensor] {
+        var offset = 0
+        var result: [ParameterTensor] = []
+        for l in layers {
+            if let w = l.weightShape {
+                result.append(ParameterTensor(name: "\(l.name).weight", shape: w, offset: offset, layerIndex: l.index, isBias: false))
+                offset += l.weights
+            }
+            if let b = l.biasShape {
+                result.append(ParameterTensor(name: "\(l.name).bias", shape: b, offset: offset, layerIndex: l.index, isBias: true))
+                offset += l.biases
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,89 @@
+// torchsummary-style model summary (DESIGN.md "Summary conventions"). One row per spec layer with
+// output shape [-1, C, H, W] / [-1, N], Weights, Biases and Param # columns. "MB" is
+// torchsummary's: bytes / 1024^2 at 4 bytes per number.
+
+import Foundation
+
+public struct ModelSummary: Sendable {
+    public struct Row: Sendable {
+        public var name: String, kind: String, typeName: String
+        public var outputShape: Shape
+        public var weights: Int, biases: Int
+        public var params: Int { weights + biases }
+    }
+    public var modelName: String
+    public var input: Shape
+    public var rows: [Row]
+    public var totalParams: Int
+    public var trainableParams: Int { totalParams }
+
+    public var inputSizeMB: Double { Double(input.count) * 4 / 1_048_576 }
+    public var forwardBackwardSizeMB: Double { 2 * Double(rows.reduce(0) { $0 + $1.outputShape.count }) * 4 / 1_048_576 }
+    public var paramsSizeMB: Double { Double(totalParams) * 4 / 1_048_576 }
+    public var totalSizeMB: Double { inputSizeMB + forwardBackwardSizeMB + paramsSizeMB }
+
+    public init(plan: NetworkPlan) {
+        modelName = plan.spec.name
+        input = plan.input
+        rows = plan.layers.map {
+            Row(name: $0.name, kind: $0.spec.kind.word, typeName: "\($0.typeName)-\($0.index + 1)",
+                outputShape: $0.output, weights: $0.weights, biases: $0.biases)
+        }
+        totalParams = plan.parameterCount
+    }
+
+    /// The printed table.
+    public func table() -> String {
+        let header = ["Layer (type)", "Name", "Output Shape", "Weights", "Biases", "Param #"]
+        let body = rows.map { [$0.typeName, $0.name, $0.outputShape.description, grouped($0.weights), grouped($0.biases), grouped($0.params)] }
+        var widths = header.map(\.count)
+        for r in body { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                i < 2 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                      : String(repeating: " ", count: widths[i] - c.count) + c
+            }.joined(separator: "   ")
+        }
+        let width = widths.reduce(0, +) + 3 * (widths.count - 1)
+        let rule = String(repeating: "-", count: width), double = String(repeating: "=", count: width)
+        var out = "\(modelName): input \(input.dims.map(String.init).joined(separator: "x"))\n"
+        out += rule + "\n" + line(header) + "\n" + double + "\n"
+        for r in body { out += line(r) + "\n" }
+        out += double + "\n"
+        out += "Total params: \(grouped(totalParams))\n"
+        out += "Trainable params: \(grouped(trainableParams))\n"
+        out += "Non-trainable params: 0\n" + rule + "\n"
+        out += String(format: "Input size (MB): %.2f\n", inputSizeMB)
+        out += String(format: "Forward/backward pass size (MB): %.2f\n", forwardBackwardSizeMB)
+        out += String(format: "Params size (MB): %.2f\n", paramsSizeMB)
+        out += String(format: "Estimated Total Size (MB): %.2f\n", totalSizeMB)
+        out += rule + "\n"
+        out += "MB as torchsummary counts it: bytes / 1024^2 at 4 bytes per number; pass size = 2 x every row's output.\n"
+        return out
+    }
+
+    /// The same figures as one JSON object (DESIGN.md keys).
+    public func json() -> String {
+        let layers = rows.map { r -> String in
+            let shape = "[-1, " + r.outputShape.dims.map(String.init).joined(separator: ", ") + "]"
+            return "{\"name\": \"\(r.name)\", \"kind\": \"\(r.kind)\", \"output_shape\": \(shape), \"weights\": \(r.weights), \"biases\": \(r.biases), \"params\": \(r.params)}"
+        }
+        func mb(_ v: Double) -> String { String(format: "%.2f", v) }
+        return "{\"model\": \"\(modelName)\", \"input\": [\(input.dims.map(String.init).joined(separator: ", "))], "
+            + "\"layers\": [\(layers.joined(separator: ", "))], \"total_params\": \(totalParams), "
+            + "\"trainable_params\": \(trainableParams), \"input_size_mb\": \(mb(inputSizeMB)), "
+            + "\"forward_backward_size_mb\": \(mb(forwardBackwardSizeMB)), \"params_size_mb\": \(mb(paramsSizeMB)), "
+            + "\"total_size_mb\": \(mb(totalSizeMB))}"
+    }
+}
+
+/// 62378344 -> "62,378,344"
+public func grouped(_ n: Int) -> String {
+    let s = String(n.magnitude)
+    var out = ""
+    for (i, ch) in s.enumerated() {
+        if i > 0, (s.count - i) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return n < 0 ? "-" + out : out
+}
