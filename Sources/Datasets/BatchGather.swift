@@ -1,0 +1,39 @@
+// Gathers the samples named by a list of indices into preallocated batch buffers: u8 pixels ->
+// Float via a 256-entry table (p / 255, then (v - mean) / std as torchvision's ToTensor + Normalize),
+// labels -> Int32. x is (n, C, H, W) with n = indices.count; nothing is heap-allocated.
+
+/// Per-dataset normalisation applied after scaling pixels to [0, 1].
+public struct Normalization: Equatable {
+    public var mean: Float
+    public var std: Float
+    public init(mean: Float, std: Float) {
+        self.mean = mean
+        self.std = std
+    }
+    /// The usual MNIST statistics.
+    public static let mnist = Normalization(mean: 0.1307, std: 0.3081)
+}
+
+/// Writes images `indices` of `set` to `x` (indices.count x imageSize floats) and their labels to `labels`.
+public func gather(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, into x: UnsafeMutablePointer<Float>,
+                   labels: UnsafeMutablePointer<Int32>, normalization: Normalization?) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { table in
+        for p in 0 ..< 256 {
+            let v = Float(p) / 255
+            table[p] = normalization.map { (v - $0.mean) / $0.std } ?? v
+        }
+        let size = set.imageSize
+        set.pixels.withUnsafeBufferPointer { pixels in
+            set.labels.withUnsafeBufferPointer { setLabels in
+                for (row, index) in indices.enumerated() {
+                    let i = Int(index)
+                    precondition(i >= 0 && i < set.count, "sample index \(i) outside 0..<\(set.count)")
+                    let src = pixels.baseAddress! + i * size
+                    let dst = x + row * size
+                    for k in 0 ..< size { dst[k] = table[Int(src[k])] }
+                    labels[row] = setLabels[i]
+                }
+            }
+        }
+    }
+}
