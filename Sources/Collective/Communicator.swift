@@ -1,0 +1,53 @@
+// Communicator: the collective operations dtrain's data-parallel training needs, over any backend
+// (MPI across processes, or the single-process identity). Nothing MPI-typed crosses this API.
+// All collectives are blocking and must be called by every rank in the same order with the same
+// counts; the one exception is startAllreduceSum/wait, for overlapping gradient buckets with backward.
+
+/// The ranks of one job and the collectives between them.
+public protocol Communicator: AnyObject {
+    /// This process's rank, 0 ..< size.
+    var rank: Int { get }
+    /// The number of ranks in the job.
+    var size: Int { get }
+    /// "mpi" or "local".
+    var kind: String { get }
+
+    /// Element-wise sum across ranks, in place: every rank ends with the same sums.
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>)
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>)
+    /// Element-wise maximum across ranks, in place.
+    func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>)
+    /// Copies `root`'s buffer into every rank's buffer (same count on every rank).
+    func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int)
+    /// Returns `root`'s bytes on every rank; the other ranks' `bytes` are ignored (any length).
+    func broadcast(bytes: [UInt8], root: Int) -> [UInt8]
+    /// Returns every rank's record, indexed by rank; records may differ in length.
+    func allgather(bytes: [UInt8]) -> [[UInt8]]
+    /// Returns once every rank has called it.
+    func barrier()
+    /// Prints "error: <message>" to stderr ("rank R: error: ..." when size > 1), flushes, and ends
+    /// the whole job with `code` — never leaves the other ranks blocked.
+    func abort(message: String, code: Int32) -> Never
+    /// Shuts the backend down; idempotent. No collective may follow.
+    func finalize()
+
+    /// Starts an in-place sum across ranks without waiting for it. The buffer must stay alive and
+    /// untouched until `wait` returns; every rank must start its reductions in the same order.
+    func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingReduction
+    /// Blocks until `pending` has completed; waiting again is a no-op.
+    func wait(_ pending: PendingReduction)
+}
+
+/// A reduction started by `startAllreduceSum`, opaque to callers. The MPI backend keeps its
+/// requests in `state`; nil means complete (the local backend's reductions always are).
+public final class PendingReduction {
+    var state: AnyObject?
+
+    init(state: AnyObject?) {
+        self.state = state
+    }
+
+    /// Whether `wait` has nothing left to do.
+    public var isComplete: Bool { state == nil }
+}

@@ -1,0 +1,188 @@
+// MPICommunicator: the Communicator over Open MPI's MPI_COMM_WORLD, and the only Swift file that
+// calls MPI. Errors come back as codes (MPI_ERRORS_RETURN); every code is checked and a failure
+// takes the job down with the call's name and MPI_Error_string. MPI counts are Int32, so buffers
+// longer than `maxCountPerCall` elements go in chunks. Leaves out sub-communicators and threads.
+
+import CMPI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One rank of an MPI job; made by `makeCommunicator(.mpi)` or `.auto` under mpirun.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    public var kind: String { "mpi" }
+
+    /// The most elements passed to one MPI call; the self-check lowers it to exercise chunking.
+    var maxCountPerCall = Int(Int32.max)
+    private let comm: MPI_Comm = cmpi_comm_world()
+
+    /// Initialises MPI unless this process already has, and makes errors return as codes.
+    init() throws {
+        var initialized: Int32 = 0, finalized: Int32 = 0
+        try mpiThrowing(MPI_Initialized(&initialized), "MPI_Initialized")
+        try mpiThrowing(MPI_Finalized(&finalized), "MPI_Finalized")
+        if finalized != 0 { throw CommunicatorError.mpiAlreadyFinalized }
+        if initialized == 0 {
+            var provided: Int32 = 0
+            try mpiThrowing(MPI_Init_thread(nil, nil, cmpi_thread_single(), &provided), "MPI_Init_thread")
+        }
+        try mpiThrowing(MPI_Comm_set_errhandler(comm, cmpi_errors_return()), "MPI_Comm_set_errhandler")
+        var r: Int32 = 0, n: Int32 = 0
+        try mpiThrowing(MPI_Comm_rank(comm, &r), "MPI_Comm_rank")
+        try mpiThrowing(MPI_Comm_size(comm, &n), "MPI_Comm_size")
+        rank = Int(r)
+        size = Int(n)
+    }
+
+    // MARK: reductions
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        allreduce(buffer, cmpi_float(), cmpi_op_sum())
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        allreduce(buffer, cmpi_double(), cmpi_op_sum())
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) {
+        allreduce(buffer, cmpi_int64(), cmpi_op_sum())
+    }
+
+    public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        allreduce(buffer, cmpi_double(), cmpi_op_max())
+    }
+
+    private func allreduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ type: MPI_Datatype, _ op: MPI_Op) {
+        guard let base = buffer.baseAddress else { return }
+        forEachChunk(buffer.count) { offset, count in
+            check(MPI_Allreduce(cmpi_in_place(), base + offset, count, type, op, comm), "MPI_Allreduce")
+        }
+    }
+
+    public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingReduction {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return PendingReduction(state: nil) }
+        let requests = RequestSet()
+        forEachChunk(buffer.count) { offset, count in
+            var request: MPI_Request? = cmpi_request_null()
+            check(MPI_Iallreduce(cmpi_in_place(), base + offset, count, cmpi_float(), cmpi_op_sum(), comm,
+                                 &request), "MPI_Iallreduce")
+            requests.handles.append(request)
+        }
+        return PendingReduction(state: requests)
+    }
+
+    public func wait(_ pending: PendingReduction) {
+        guard let requests = pending.state as? RequestSet else { return }
+        check(MPI_Waitall(Int32(requests.handles.count), &requests.handles, cmpi_statuses_ignore()), "MPI_Waitall")
+        pending.state = nil
+    }
+
+    // MARK: broadcast, gather, barrier
+
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
+        checkRoot(root)
+        broadcastRaw(UnsafeMutableRawBufferPointer(buffer), root: root)
+    }
+
+    public func broadcast(bytes: [UInt8], root: Int) -> [UInt8] {
+        checkRoot(root)
+        var length = Int64(rank == root ? bytes.count : 0)
+        check(MPI_Bcast(&length, 1, cmpi_int64(), Int32(root), comm), "MPI_Bcast")
+        var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length))
+        result.withUnsafeMutableBytes { broadcastRaw($0, root: root) }
+        return result
+    }
+
+    /// Broadcasts raw bytes, in chunks of at most maxCountPerCall.
+    private func broadcastRaw(_ raw: UnsafeMutableRawBufferPointer, root: Int) {
+        guard let base = raw.baseAddress else { return }
+        forEachChunk(raw.count) { offset, count in
+            check(MPI_Bcast(base + offset, count, cmpi_byte(), Int32(root), comm), "MPI_Bcast")
+        }
+    }
+
+    public func allgather(bytes: [UInt8]) -> [[UInt8]] {
+        var lengths = [Int64](repeating: 0, count: size)
+        var mine = Int64(bytes.count)
+        check(MPI_Allgather(&mine, 1, cmpi_int64(), &lengths, 1, cmpi_int64(), comm), "MPI_Allgather")
+        let total = Int(lengths.reduce(0, +))
+        guard total <= maxCountPerCall else {
+            // Too long for Int32 displacements: each rank broadcasts its own record in chunks.
+            return (0..<size).map { broadcast(bytes: $0 == rank ? bytes : [], root: $0) }
+        }
+        var counts = lengths.map { Int32($0) }
+        var displacements = [Int32](repeating: 0, count: size)
+        for r in 1..<size { displacements[r] = displacements[r - 1] + counts[r - 1] }
+        var gathered = [UInt8](repeating: 0, count: max(total, 1))  // never a nil buffer
+        var send = bytes.isEmpty ? [0] : bytes
+        check(MPI_Allgatherv(&send, Int32(bytes.count), cmpi_byte(), &gathered, &counts, &displacements,
+                             cmpi_byte(), comm), "MPI_Allgatherv")
+        return (0..<size).map { r in
+            let start = Int(displacements[r])
+            return Array(gathered[start..<(start + Int(counts[r]))])
+        }
+    }
+
+    public func barrier() {
+        check(MPI_Barrier(comm), "MPI_Barrier")
+    }
+
+    // MARK: ending
+
+    public func finalize() {
+        var finalized: Int32 = 0
+        check(MPI_Finalized(&finalized), "MPI_Finalized")
+        if finalized == 0 { check(MPI_Finalize(), "MPI_Finalize") }
+    }
+
+    public func abort(message: String, code: Int32) -> Never {
+        fflush(stdout)
+        fputs("\(size > 1 ? "rank \(rank): " : "")error: \(message)\n", stderr)
+        fflush(stderr)
+        var finalized: Int32 = 0
+        if MPI_Finalized(&finalized) == cmpi_success(), finalized == 0 {
+            _ = MPI_Abort(comm, code)
+        }
+        exit(code)
+    }
+
+    // MARK: helpers
+
+    /// Calls `body(offset, count)` over 0 ..< total in pieces of at most maxCountPerCall elements.
+    private func forEachChunk(_ total: Int, _ body: (Int, Int32) -> Void) {
+        var offset = 0
+        while offset < total {
+            let count = min(maxCountPerCall, total - offset)
+            body(offset, Int32(count))
+            offset += count
+        }
+    }
+
+    private func checkRoot(_ root: Int) {
+        if !(0..<size).contains(root) { abort(message: "broadcast root \(root) is not a rank of 0..<\(size)", code: 1) }
+    }
+
+    private func check(_ code: Int32, _ call: String) {
+        if code != cmpi_success() { abort(message: "\(call) failed: \(mpiErrorString(code))", code: 1) }
+    }
+}
+
+/// The requests of one non-blocking reduction (one per chunk).
+private final class RequestSet {
+    var handles: [MPI_Request?] = []
+}
+
+private func mpiThrowing(_ code: Int32, _ call: String) throws {
+    if code != cmpi_success() { throw CommunicatorError.mpiFailed(call: call, message: mpiErrorString(code)) }
+}
+
+private func mpiErrorString(_ code: Int32) -> String {
+    var text = [CChar](repeating: 0, count: Int(cmpi_max_error_string()) + 1)
+    var length: Int32 = 0
+    guard MPI_Error_string(code, &text, &length) == cmpi_success() else { return "MPI error code \(code)" }
+    return String(cString: text)
+}
