@@ -1,0 +1,81 @@
+// Atomic file replacement: write a temp file in the target's folder, fsync it, rename it over the
+// target, fsync the folder. A reader sees the old file or the new one, never a torn one; on any
+// failure the temp file is removed and the previous target is untouched.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import NN
+
+/// Streams a file's contents through `produce`, which calls `write` with each chunk, and then
+/// replaces `path` atomically. Throws InputError("<path>: cannot write: <reason>").
+public func writeAtomically(to path: String,
+                            _ produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    let failure = "\(path): cannot write"
+    let folder = parentFolder(of: path)
+    let name = (path as NSString).lastPathComponent
+    guard !name.isEmpty, name != ".", name != ".." else { throw InputError("\(failure): not a file name") }
+
+    // `.<name>.tmp-<pid>`; a stale temp from a crashed process with a recycled pid is left alone.
+    var temp = "", file: PosixFile? = nil
+    for attempt in 0..<64 where file == nil {
+        temp = folder + "/.\(name).tmp-\(getpid())" + (attempt == 0 ? "" : "-\(attempt)")
+        file = try PosixFile.createExclusive(temp, failure: failure)
+    }
+    guard let file else { throw InputError("\(failure): too many stale temp files in \(folder)") }
+
+    do {
+        try produce { bytes in try file.write(bytes, failure: failure) }
+        try file.sync(failure: failure)
+        try file.close(failure: failure)
+        guard rename(temp, path) == 0 else { throw InputError("\(failure): \(PosixFile.errnoMessage())") }
+    } catch {
+        unlink(temp)
+        throw error
+    }
+    // The rename is done; make it durable. Some filesystems cannot fsync a folder (EINVAL).
+    let dir = try PosixFile.openDirectory(folder, failure: failure)
+    if fsync(dir.fd) != 0 && errno != EINVAL { throw InputError("\(failure): \(PosixFile.errnoMessage())") }
+}
+
+/// Replaces `path` atomically with `bytes`.
+public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    try writeAtomically(to: path) { write in try bytes.withUnsafeBytes { try write($0) } }
+}
+
+/// Replaces `path` atomically with `data`.
+public func writeAtomically(_ data: Data, to path: String) throws {
+    try writeAtomically(to: path) { write in try data.withUnsafeBytes { try write($0) } }
+}
+
+/// Makes sure `path` is a folder this process can create files in: creates it (and its parents)
+/// if missing, then writes and removes a probe file. Call before training, not after an epoch.
+public func checkWritableDirectory(_ path: String) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+        guard isFolder.boolValue else { throw InputError("\(path): output folder is a file, expected a folder") }
+    } else {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw InputError("\(path): cannot create output folder: \(error.localizedDescription)")
+        }
+    }
+    let probe = path + "/.dtrain-probe-\(getpid())"
+    let failure = "\(path): output folder is not writable"
+    guard let file = try PosixFile.createExclusive(probe, failure: failure) else {
+        throw InputError("\(failure): \(probe) is in the way")
+    }
+    defer { unlink(probe) }
+    try [UInt8]("probe\n".utf8).withUnsafeBytes { try file.write($0, failure: failure) }
+    try file.close(failure: failure)
+}
+
+/// The folder holding `path` ("." for a bare file name).
+private func parentFolder(of path: String) -> String {
+    let folder = (path as NSString).deletingLastPathComponent
+    return folder.isEmpty ? "." : folder
+}

@@ -1,0 +1,85 @@
+// Training checkpoints in safetensors (DESIGN.md "Checkpoints"): every parameter under its PyTorch
+// name and layout, the SGD momentum as optimizer.<name>.momentum, and string metadata (config,
+// epoch, step, seed, world_size, dtrain_version, val_accuracy, plus the running sums of a
+// partly-done epoch so a mid-epoch resume reports the same metrics). Loading checks names and
+// shapes against the model before any parameter is overwritten.
+
+import Foundation
+import NN
+
+public enum Checkpoint {
+    public static func momentumName(_ parameter: String) -> String { "optimizer.\(parameter).momentum" }
+
+    /// Writes parameters (+ momentum when `optimizer` is given) atomically to `path`.
+    public static func save(path: String, network: Network, optimizer: SGD?, metadata: [String: String]) throws {
+        var writer = SafeTensorsWriter(metadata: metadata)
+        let params = UnsafeBufferPointer(network.parameters)
+        for t in network.tensors {
+            writer.add(name: t.name, shape: t.shape, data: UnsafeBufferPointer(rebasing: params[t.offset ..< t.offset + t.count]))
+        }
+        if let optimizer {
+            let v = UnsafeBufferPointer(optimizer.velocity)
+            for t in network.tensors {
+                writer.add(name: momentumName(t.name), shape: t.shape,
+                           data: UnsafeBufferPointer(rebasing: v[t.offset ..< t.offset + t.count]))
+            }
+        }
+        try writer.write(to: path)
+    }
+
+    /// Opens `path` and checks that it holds exactly the model's tensors (and momentum, when
+    /// `withMomentum`), with the same shapes. Returns the open file for `load`.
+    public static func open(path: String, network: Network, withMomentum: Bool) throws -> SafeTensorsFile {
+        let file = try SafeTensorsFile.open(path: path)
+        for t in network.tensors {
+            for name in withMomentum ? [t.name, momentumName(t.name)] : [t.name] {
+                guard let e = file.entries[name] else {
+                    throw InputError("\(path): missing tensor '\(name)' (the model \(network.plan.spec.name) needs it)")
+                }
+                guard e.shape == t.shape else {
+                    throw InputError("\(path): tensor '\(name)' has shape \(e.shape) but the model \(network.plan.spec.name) expects \(t.shape)")
+                }
+            }
+        }
+        let known = Set(network.tensors.map(\.name) + network.tensors.map { momentumName($0.name) })
+        if let extra = file.names.first(where: { !known.contains($0) }) {
+            throw InputError("\(path): tensor '\(extra)' is not part of the model \(network.plan.spec.name) (a checkpoint of another model?)")
+        }
+        return file
+    }
+
+    /// Reads parameters (and momentum) from an opened, checked file into the network/optimizer.
+    public static func load(_ file: SafeTensorsFile, into network: Network, optimizer: SGD?) throws {
+        for t in network.tensors {
+            try file.read(t.name, into: UnsafeMutableBufferPointer(rebasing: network.parameters[t.offset ..< t.offset + t.count]))
+            if let optimizer {
+                try file.read(momentumName(t.name),
+                              into: UnsafeMutableBufferPointer(rebasing: optimizer.velocity[t.offset ..< t.offset + t.count]))
+            }
+        }
+    }
+
+    /// FILE, or DIR/latest.safetensors.
+    public static func resolve(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError("\(path): no such checkpoint file or folder")
+        }
+        if isDirectory.boolValue {
+            let latest = (path as NSString).appendingPathComponent("latest.safetensors")
+            guard FileManager.default.fileExists(atPath: latest) else {
+                throw InputError("\(path): folder has no latest.safetensors to resume from")
+            }
+            return latest
+        }
+        return path
+    }
+
+    /// Integer metadata value, or an InputError naming the file and key.
+    public static func intMetadata(_ file: SafeTensorsFile, _ key: String) throws -> Int {
+        guard let s = file.metadata[key], let v = Int(s) else {
+            throw InputError("\(file.path): metadata '\(key)' missing or not an integer")
+        }
+        return v
+    }
+}

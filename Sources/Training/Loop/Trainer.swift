@@ -1,0 +1,321 @@
+// The data-parallel training loop. Every rank holds a full replica; per global step k each rank
+// runs forward/backward on its contiguous slice of the global batch perm[k*B ..< (k+1)*B]
+// (B = world size x per-rank batch), the gradients and the step's loss statistics are summed with
+// ONE allreduce over the flat exchange buffer, scaled by 1/world size, and every rank applies the
+// same SGD update — so replicas stay identical without ever exchanging weights again.
+//
+// Exchange buffer layout: [ gradients (P floats, the network's gradient storage) | loss sum,
+//                           correct, samples ] — the statistics ride along in the same allreduce.
+
+import Foundation
+import NN
+import Datasets
+import Collective
+
+/// Training stopped because the loss became NaN/Inf (exit code 3).
+public struct TrainingDiverged: Error, CustomStringConvertible {
+    public let step: Int, epoch: Int, loss: Double
+    public var description: String {
+        "training diverged at step \(step) (epoch \(epoch)): loss is \(loss); lower train.lr or check the data"
+    }
+}
+
+/// The replicas' parameters differ after training (a bug or a faulty node; exit code 1).
+public struct ReplicasDiverged: Error, CustomStringConvertible {
+    public let checksums: [String]
+    public var description: String { "replicas differ after training: parameter checksums per rank \(checksums)" }
+}
+
+public struct TrainingOutcome {
+    public var epochs: [JSONObject] = []
+    public var steps = 0
+    public var wallSeconds = 0.0
+    public var checksum = ""
+}
+
+/// Running sums of the current epoch; saved in checkpoints so a mid-epoch resume reports the
+/// same epoch metrics as an uninterrupted run.
+struct EpochSums {
+    var lossSum = 0.0, correct = 0.0, seen = 0.0     // global
+    var localCorrect = 0, localSeen = 0              // this rank's own shard
+    var times = PhaseTimes()
+    var seconds = 0.0                                // training-loop time before a resume
+}
+
+public final class Trainer {
+    public let config: RunConfig
+    public let comm: Communicator
+    public let network: Network
+    public let optimizer: SGD
+    public let data: TrainingData
+    public let shards: ShardPlan
+    public let schedule: LearningRate
+    public let log: RunLog
+    public let lossFunction: LossFunction
+
+    private let exchange: UnsafeMutableBufferPointer<Float>   // P + 3
+    private let loader: BatchLoader
+    private let validationEval: Evaluator?
+    private let testEval: Evaluator
+    private var files: RunFiles?
+    private let progress: ProgressBar
+    private var sums = EpochSums()
+    private var bestValidation = -Double.infinity
+    private var resumedFrom: String?
+
+    /// Global steps completed so far.
+    public private(set) var step = 0
+    public var isRoot: Bool { comm.rank == 0 }
+
+    public init(config: RunConfig, comm: Communicator, data: TrainingData, quiet: Bool = false) throws {
+        self.config = config
+        self.comm = comm
+        self.data = data
+        let plan = try NetworkPlan(config.model)
+        let p = plan.parameterCount
+        exchange = .allocate(capacity: p + 3)
+        exchange.initialize(repeating: 0)
+        let network = Network(plan: plan, gradientStorage: exchange.baseAddress!)
+        self.network = network
+        lossFunction = LossFunction.forOutputs(plan.classes)
+        let t = config.train
+        optimizer = SGD(parameterCount: p, momentum: Float(t.momentum), weightDecay: Float(t.weightDecay), nesterov: t.nesterov)
+        shards = ShardPlan(count: data.train.count, worldSize: comm.size, perRankBatch: t.batchSize)
+        guard shards.stepsPerEpoch > 0 else {
+            throw InputError("\(config.data.path): \(data.train.count) training images are fewer than one global batch of \(comm.size * t.batchSize) (\(comm.size) ranks x train.batch_size \(t.batchSize))")
+        }
+        let baseLR = t.scaleLR ? t.lr * Double(comm.size) : t.lr
+        schedule = LearningRate(base: baseLR, schedule: t.schedule, warmupEpochs: t.warmupEpochs,
+                                epochs: t.epochs, stepsPerEpoch: shards.stepsPerEpoch)
+        loader = BatchLoader(set: data.train, capacity: t.batchSize, normalization: config.data.normalize,
+                             positiveClass: config.data.positiveClass)
+        validationEval = data.validation.map { set in
+            Evaluator(network: network, set: set, comm: comm, batch: t.evalBatch, normalization: config.data.normalize,
+                      positiveClass: config.data.positiveClass)
+        }
+        testEval = Evaluator(network: network, set: data.test, comm: comm, batch: t.evalBatch,
+                             normalization: config.data.normalize, positiveClass: config.data.positiveClass)
+        log = RunLog(enabled: comm.rank == 0 && !quiet)
+        progress = ProgressBar(enabled: comm.rank == 0 && !quiet && ProgressBar.wanted)
+        network.reserve(batch: max(t.batchSize, t.evalBatch))
+    }
+
+    deinit { exchange.deallocate() }
+
+    /// Total global steps of the run (epochs x steps per epoch, capped by train.max_steps).
+    public var totalSteps: Int {
+        let all = config.train.epochs * shards.stepsPerEpoch
+        return min(all, config.train.maxSteps ?? all)
+    }
+
+    /// Rank 0 initialises the parameters from the seed; every rank receives them.
+    public func initializeParameters() {
+        if isRoot { network.initialize(seed: config.seed) }
+        comm.broadcast(network.parameters, root: 0)
+    }
+
+    /// Continues from a checkpoint: rank 0 reads parameters, momentum and the step, every rank
+    /// receives them. Call instead of `initializeParameters()`.
+    public func resume(from point: ResumePoint) throws {
+        if isRoot {
+            let file = try Checkpoint.open(path: point.path, network: network, withMomentum: true)
+            try Checkpoint.load(file, into: network, optimizer: optimizer)
+        }
+        comm.broadcast(network.parameters, root: 0)
+        comm.broadcast(optimizer.velocity, root: 0)
+        step = point.step
+        guard step <= totalSteps else {
+            throw InputError("\(point.path): checkpoint is at step \(step), past this run's \(totalSteps) steps (raise train.epochs)")
+        }
+        bestValidation = point.bestValidation
+        sums = EpochSums()
+        if step % shards.stepsPerEpoch != 0, let s = point.epochSums {
+            sums.lossSum = s.lossSum; sums.correct = s.correct; sums.seen = s.seen; sums.seconds = s.seconds
+            if point.worldSize == comm.size, comm.rank < s.rankCorrect.count {
+                sums.localCorrect = s.rankCorrect[comm.rank]; sums.localSeen = s.rankSeen[comm.rank]
+            }
+        }
+        resumedFrom = point.path
+    }
+
+    /// Runs from the current step to the end.
+    public func run() throws -> TrainingOutcome {
+        let t = config.train
+        let started = monotonicSeconds()
+        if isRoot {
+            try checkWritableDirectory(config.output)
+            files = try RunFiles(folder: config.output, resumeStep: resumedFrom != nil ? step : nil,
+                                 resumeEpoch: resumedFrom != nil ? step / shards.stepsPerEpoch : nil)
+        }
+        log.header(config: config, comm: comm, network: network, lr: schedule.base, stepsPerEpoch: shards.stepsPerEpoch,
+                   trainCount: data.train.count, validationCount: data.validation?.count ?? 0, testCount: data.test.count)
+        if let resumedFrom { log.say("resumed from \(resumedFrom) at step \(step) (epoch \(step / shards.stepsPerEpoch + 1))") }
+        var outcome = TrainingOutcome()
+        let p = network.parameterCount
+        let b = t.batchSize
+        let invWorld = 1 / Float(comm.size)
+        let k = network.outputShape.count
+        while step < totalSteps {
+            let epoch = step / shards.stepsPerEpoch + 1
+            let permutation = epochPermutation(count: data.train.count, seed: config.seed, epoch: epoch)
+            let firstStep = (epoch - 1) * shards.stepsPerEpoch
+            let lastStep = min(epoch * shards.stepsPerEpoch, totalSteps)
+            progress.startEpoch()
+            var segmentStart = monotonicSeconds()
+            try permutation.withUnsafeBufferPointer { perm in
+                while step < lastStep {
+                    let t0 = monotonicSeconds()
+                    let range = shards.rankRange(step: step - firstStep, rank: comm.rank)
+                    loader.load(UnsafeBufferPointer(rebasing: perm[range]))
+                    let t1 = monotonicSeconds()
+                    network.zeroGradients()
+                    let context = PassContext(training: true, seed: config.seed, epoch: epoch,
+                                              sampleIDs: UnsafePointer(loader.sampleIDs))
+                    let logits = network.forward(loader.x.pointer, batch: b, context: context)
+                    let stats = lossFunction.evaluate(logits: logits, labels: loader.labels, batch: b, classes: k,
+                                                      gradient: network.outputGradient, scale: 1 / Float(b))
+                    network.backward()
+                    exchange[p] = Float(stats.lossSum); exchange[p + 1] = Float(stats.correct); exchange[p + 2] = Float(b)
+                    sums.localCorrect += stats.correct; sums.localSeen += b
+                    let t2 = monotonicSeconds()
+                    comm.allreduceSum(exchange)
+                    let t3 = monotonicSeconds()
+                    let stepLoss = Double(exchange[p]) / Double(exchange[p + 2])
+                    guard stepLoss.isFinite else {
+                        files?.close()
+                        throw TrainingDiverged(step: step + 1, epoch: epoch, loss: stepLoss)
+                    }
+                    let g = exchange.baseAddress!
+                    for i in 0..<p { g[i] *= invWorld }
+                    let lr = schedule.at(step: step)
+                    optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
+                    let t4 = monotonicSeconds()
+                    sums.times.data += t1 - t0; sums.times.compute += t2 - t1
+                    sums.times.comm += t3 - t2; sums.times.optimizer += t4 - t3
+                    sums.lossSum += Double(exchange[p]); sums.correct += Double(exchange[p + 1]); sums.seen += Double(exchange[p + 2])
+                    step += 1
+                    files?.recordStep(step: step, epoch: epoch, loss: stepLoss, lr: lr)
+                    let elapsed = sums.seconds + monotonicSeconds() - segmentStart
+                    progress.update(epoch: epoch, epochs: t.epochs, step: step - firstStep, steps: lastStep - firstStep,
+                                    imagesPerSecond: elapsed > 0 ? sums.seen / elapsed : 0, loss: sums.lossSum / max(sums.seen, 1))
+                    if let every = config.checkpoint.everySteps, step % every == 0, step < lastStep {
+                        sums.seconds += monotonicSeconds() - segmentStart
+                        try saveCheckpoints(epoch: epoch, validation: nil)
+                        segmentStart = monotonicSeconds()
+                    }
+                }
+            }
+            sums.seconds += monotonicSeconds() - segmentStart
+            progress.clear()
+            outcome.epochs.append(try endOfEpoch(epoch: epoch))
+            sums = EpochSums()
+        }
+        outcome.checksum = try verifyReplicas()
+        files?.close()
+        outcome.steps = step
+        outcome.wallSeconds = monotonicSeconds() - started
+        log.finish(outcome: outcome, worldSize: comm.size)
+        return outcome
+    }
+
+    /// Evaluates, gathers every rank's own-shard accuracy, prints the epoch line, writes metrics
+    /// and the epoch's checkpoints.
+    private func endOfEpoch(epoch: Int) throws -> JSONObject {
+        let evalStart = monotonicSeconds()
+        let validation = validationEval?.run()
+        let test = testEval.run()
+        let evalSeconds = monotonicSeconds() - evalStart
+        let local = sums.localSeen > 0 ? 100 * Double(sums.localCorrect) / Double(sums.localSeen) : 0
+        let rankAccuracy = comm.allgather([local]).map { $0.first ?? 0 }
+        let trainSeconds = sums.seconds, times = sums.times
+        var m = JSONObject()
+        m.set("epoch", .int(epoch))
+        m.set("step", .int(step))
+        m.set("world_size", .int(comm.size))
+        m.set("lr", .double(schedule.at(step: max(step - 1, 0))))
+        m.set("train_loss", .double(sums.lossSum / max(sums.seen, 1)))
+        m.set("train_accuracy", .double(100 * sums.correct / max(sums.seen, 1)))
+        m.set("val_loss", validation.map { .double($0.loss) } ?? .null)
+        m.set("val_accuracy", validation.map { .double($0.accuracy) } ?? .null)
+        m.set("test_loss", .double(test.loss))
+        m.set("test_accuracy", .double(test.accuracy))
+        m.set("test_top5", .double(test.top5))
+        m.set("epoch_seconds", .double(trainSeconds))
+        m.set("eval_seconds", .double(evalSeconds))
+        m.set("images_per_sec", .double(trainSeconds > 0 ? sums.seen / trainSeconds : 0))
+        m.set("compute_seconds", .double(times.compute + times.optimizer))
+        m.set("comm_seconds", .double(times.comm))
+        m.set("data_seconds", .double(times.data))
+        m.set("rank_train_accuracy", .array(rankAccuracy.map { .double($0) }))
+        log.epoch(m, epochs: config.train.epochs, classes: network.outputShape.count)
+        files?.recordEpoch(m)
+        try saveCheckpoints(epoch: epoch, validation: validation?.accuracy ?? test.accuracy)
+        return m
+    }
+
+    /// Writes checkpoint-epochNNN (or -stepNNNNNNN mid-epoch), latest and, when `validation`
+    /// improved, best — all on rank 0, each atomically; prunes numbered checkpoints to `keep`.
+    /// Every rank takes part (the per-rank shard counts are gathered).
+    private func saveCheckpoints(epoch: Int, validation: Double?) throws {
+        let counts = comm.allgather([Double(sums.localCorrect), Double(sums.localSeen)])
+        guard isRoot else { return }
+        var meta: [String: String] = [
+            "format": "dtrain-checkpoint-1",
+            "config": config.resolvedYAML,
+            "epoch": String(epoch),
+            "step": String(step),
+            "seed": String(config.seed),
+            "world_size": String(comm.size),
+            "batch_size": String(config.train.batchSize),
+            "global_batch": String(comm.size * config.train.batchSize),
+            "model": config.model.name,
+            "dtrain_version": dtrainVersion,
+            "val_accuracy": validation.map { String(format: "%.4f", $0) } ?? "",
+        ]
+        let improved = validation.map { $0 > bestValidation } ?? false
+        if let validation, improved { bestValidation = validation }
+        meta["best_val_accuracy"] = bestValidation.isFinite ? String(bestValidation) : ""
+        if step % shards.stepsPerEpoch != 0 {
+            meta["epoch_loss_sum"] = String(sums.lossSum)
+            meta["epoch_correct"] = String(sums.correct)
+            meta["epoch_seen"] = String(sums.seen)
+            meta["epoch_seconds"] = String(sums.seconds)
+            meta["rank_correct"] = counts.map { String(Int($0[0])) }.joined(separator: ",")
+            meta["rank_seen"] = counts.map { String(Int($0[1])) }.joined(separator: ",")
+        }
+        let folder = config.output
+        let midEpoch = validation == nil
+        let name = midEpoch ? String(format: "checkpoint-step%07d.safetensors", step)
+                            : String(format: "checkpoint-epoch%03d.safetensors", epoch)
+        try Checkpoint.save(path: folder + "/" + name, network: network, optimizer: optimizer, metadata: meta)
+        try Checkpoint.save(path: folder + "/latest.safetensors", network: network, optimizer: optimizer, metadata: meta)
+        if improved {
+            try Checkpoint.save(path: folder + "/best.safetensors", network: network, optimizer: optimizer, metadata: meta)
+        }
+        pruneCheckpoints(in: folder, keep: config.checkpoint.keep)
+    }
+
+    private func pruneCheckpoints(in folder: String, keep: Int) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: folder) else { return }
+        let numbered = names.filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".safetensors") }
+            .compactMap { name -> (Int, String)? in
+                guard let meta = try? SafeTensorsFile.open(path: folder + "/" + name).metadata,
+                      let s = meta["step"].flatMap(Int.init) else { return nil }
+                return (s, name)
+            }
+            .sorted { $0.0 < $1.0 }
+        for (_, name) in numbered.dropLast(keep) { try? fm.removeItem(atPath: folder + "/" + name) }
+    }
+
+    /// Every rank's parameters must be bit-identical: gathers a checksum of each replica.
+    public func verifyReplicas() throws -> String {
+        let bytes = UnsafeRawBufferPointer(network.parameters)
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let mine = String(h, radix: 16)
+        let all = comm.allgather(mine)
+        guard Set(all).count == 1 else { throw ReplicasDiverged(checksums: all) }
+        return mine
+    }
+}

@@ -1,0 +1,16 @@
+// Monotonic wall-clock seconds for timing phases of a step.
+
+import Foundation
+
+@inline(__always)
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Accumulated seconds per phase of the training loop.
+public struct PhaseTimes: Sendable {
+    public var data = 0.0, compute = 0.0, comm = 0.0, optimizer = 0.0
+    public init() {}
+}

@@ -1,0 +1,81 @@
+// The files rank 0 writes into the output folder while training:
+//   metrics.jsonl  one JSON object per epoch (DESIGN.md "Metrics")
+//   steps.csv      step, epoch, train_loss (global mean), lr — one row per global step
+// Both are appended and flushed per epoch; a resumed run first truncates them to the resume point.
+
+import Foundation
+import NN
+
+public final class RunFiles {
+    public let folder: String
+    private var stepsHandle: FileHandle?
+    private var metricsHandle: FileHandle?
+    private var pendingSteps = ""
+
+    public var metricsPath: String { folder + "/metrics.jsonl" }
+    public var stepsPath: String { folder + "/steps.csv" }
+
+    /// Opens (creating or, when `resumeStep` is nil, truncating) the files. On resume, rows past
+    /// the resume point are dropped so the files read as one uninterrupted run.
+    public init(folder: String, resumeStep: Int?, resumeEpoch: Int?) throws {
+        self.folder = folder
+        let fm = FileManager.default
+        if let resumeStep, let resumeEpoch {
+            try Self.truncateLines(of: stepsPath, keepingWhile: { line in
+                guard let first = line.split(separator: ",").first, let s = Int(first) else { return true }
+                return s <= resumeStep
+            })
+            try Self.truncateLines(of: metricsPath, keepingWhile: { line in
+                guard let r = line.range(of: "\"epoch\": "), let e = Int(line[r.upperBound...].prefix { $0.isNumber }) else { return false }
+                return e <= resumeEpoch
+            })
+        } else {
+            fm.createFile(atPath: stepsPath, contents: Data("step,epoch,train_loss,lr\n".utf8))
+            fm.createFile(atPath: metricsPath, contents: Data())
+        }
+        if !fm.fileExists(atPath: stepsPath) { fm.createFile(atPath: stepsPath, contents: Data("step,epoch,train_loss,lr\n".utf8)) }
+        if !fm.fileExists(atPath: metricsPath) { fm.createFile(atPath: metricsPath, contents: Data()) }
+        guard let s = FileHandle(forWritingAtPath: stepsPath), let m = FileHandle(forWritingAtPath: metricsPath) else {
+            throw InputError("\(folder): cannot open metrics.jsonl / steps.csv for writing")
+        }
+        s.seekToEndOfFile(); m.seekToEndOfFile()
+        stepsHandle = s; metricsHandle = m
+        pendingSteps.reserveCapacity(1 << 16)
+    }
+
+    private static func truncateLines(of path: String, keepingWhile keep: (Substring) -> Bool) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        var kept: [Substring] = []
+        for (i, line) in text.split(separator: "\n").enumerated() {
+            if i == 0, line.hasPrefix("step,") { kept.append(line); continue }
+            if keep(line) { kept.append(line) }
+        }
+        try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    public func recordStep(step: Int, epoch: Int, loss: Double, lr: Double) {
+        pendingSteps += "\(step),\(epoch),\(String(format: "%.6f", loss)),\(String(format: "%.8g", lr))\n"
+        if pendingSteps.utf8.count > 1 << 15 { flushSteps() }
+    }
+
+    public func flushSteps() {
+        guard !pendingSteps.isEmpty else { return }
+        stepsHandle?.write(Data(pendingSteps.utf8))
+        pendingSteps.removeAll(keepingCapacity: true)
+    }
+
+    public func recordEpoch(_ object: JSONObject) {
+        flushSteps()
+        metricsHandle?.write(Data((object.text + "\n").utf8))
+    }
+
+    public func close() {
+        flushSteps()
+        try? stepsHandle?.synchronize()
+        try? metricsHandle?.synchronize()
+        stepsHandle?.closeFile(); metricsHandle?.closeFile()
+        stepsHandle = nil; metricsHandle = nil
+    }
+
+    deinit { close() }
+}

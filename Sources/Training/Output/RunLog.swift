@@ -1,0 +1,66 @@
+// What rank 0 prints: a run header, one line per epoch that a person can scan, a line with every
+// rank's accuracy on its own shard, and a closing line. Other ranks print nothing but errors.
+
+import Foundation
+import NN
+import Collective
+
+public final class RunLog {
+    public let enabled: Bool
+    public init(enabled: Bool) { self.enabled = enabled }
+
+    public func say(_ line: String) {
+        guard enabled else { return }
+        print(line)
+        fflush(stdout)
+    }
+
+    public func header(config: RunConfig, comm: Communicator, network: Network, lr: Double, stepsPerEpoch: Int,
+                       trainCount: Int, validationCount: Int, testCount: Int) {
+        let t = config.train
+        say("dtrain \(dtrainVersion): \(config.model.name) (\(grouped(network.parameterCount)) params) on \(config.data.dataset) \(config.data.path)")
+        say("world size \(comm.size) (\(comm.kind)), batch \(t.batchSize) per rank, global batch \(comm.size * t.batchSize), "
+            + "lr \(formatLR(lr))\(t.scaleLR ? " (scaled x\(comm.size) from \(formatLR(t.lr)))" : ""), "
+            + "momentum \(t.momentum)\(t.nesterov ? " nesterov" : ""), weight decay \(t.weightDecay), schedule \(t.schedule.description)"
+            + (t.warmupEpochs > 0 ? " after \(t.warmupEpochs) warm-up epochs" : ""))
+        say("data: \(trainCount) train, \(validationCount) validation, \(testCount) test; \(stepsPerEpoch) steps/epoch; "
+            + "BLAS threads \(blasThreads()); seed \(config.seed); output \(config.output)")
+    }
+
+    public func epoch(_ m: JSONObject, epochs: Int, classes: Int) {
+        guard enabled else { return }
+        func num(_ key: String) -> Double {
+            if case .double(let v)? = m[key] { return v }
+            if case .int(let v)? = m[key] { return Double(v) }
+            return .nan
+        }
+        let epoch = num("epoch"), seconds = num("epoch_seconds"), comm = num("comm_seconds")
+        var line = String(format: "epoch %d/%d  train loss %.4f  ", Int(epoch), epochs, num("train_loss"))
+        if case .double = m["val_loss"] {
+            line += String(format: "val loss %.4f acc %.2f%%  ", num("val_loss"), num("val_accuracy"))
+        }
+        line += String(format: "test acc %.2f%%", num("test_accuracy"))
+        if classes > 5 { line += String(format: " top-5 %.2f%%", num("test_top5")) }
+        line += String(format: "  %.0f img/s  allreduce %.1f%%  %.1fs", num("images_per_sec"),
+                        seconds > 0 ? 100 * comm / seconds : 0, seconds)
+        say(line)
+        if case .array(let ranks)? = m["rank_train_accuracy"], ranks.count > 1 {
+            let parts = ranks.enumerated().map { i, v -> String in
+                if case .double(let a) = v { return String(format: "r%d %.2f", i, a) }
+                return "r\(i) ?"
+            }
+            say("  own-shard train accuracy: " + parts.joined(separator: "  "))
+        }
+    }
+
+    public func finish(outcome: TrainingOutcome, worldSize: Int) {
+        var acc = Double.nan
+        if case .double(let v)? = outcome.epochs.last?["test_accuracy"] { acc = v }
+        say(String(format: "done: %d steps in %.1fs, final test accuracy %.2f%%", outcome.steps, outcome.wallSeconds, acc))
+        say("replicas identical on \(worldSize) rank\(worldSize == 1 ? "" : "s") (parameter checksum \(outcome.checksum))")
+    }
+
+    private func formatLR(_ v: Double) -> String { String(format: "%g", v) }
+}
+
+public let dtrainVersion = "0.1.0"
