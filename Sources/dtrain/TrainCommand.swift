@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a config key, e.g. --set train.lr=0.1 (repeatable).")
     var overrides: [String] = []
 
-    @Option(name: .long, help: "Continue from a checkpoint FILE or a run folder's latest.safetensors.")
+    @Option(name: .long, help: "Continue from a checkpoint FILE, a run folder's latest.safetensors, or 'auto': the config's output folder's latest if there is one (what launch/train --max-restarts uses).")
     var resume: String?
 
     @Option(name: .long, help: "Communicator: auto (MPI when started by mpirun), local or mpi.")
@@ -26,18 +26,27 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try withCommunicator(comm) { comm in
-            let point = try resume.map { try ResumePoint.read($0, comm: comm) }
+            var point: ResumePoint? = nil
             var runConfig: RunConfig
-            if let config {
-                runConfig = try RunConfig.load(path: config, overrides: overrides)
-            } else if let point {
-                runConfig = try RunConfig.fromCheckpoint(point, overrides: overrides)
+            if resume == "auto" {
+                runConfig = try RunConfig.load(path: config ?? "configs/lenet5.yaml", overrides: overrides)
+                let latest = runConfig.output + "/latest.safetensors"
+                let found = comm.broadcast(comm.rank == 0 && FileManager.default.fileExists(atPath: latest) ? latest : "", root: 0)
+                if !found.isEmpty { point = try ResumePoint.read(found, comm: comm) }
             } else {
-                runConfig = try RunConfig.load(path: "configs/lenet5.yaml", overrides: overrides)
+                point = try resume.map { try ResumePoint.read($0, comm: comm) }
+                if let config {
+                    runConfig = try RunConfig.load(path: config, overrides: overrides)
+                } else if let point {
+                    runConfig = try RunConfig.fromCheckpoint(point, overrides: overrides)
+                } else {
+                    runConfig = try RunConfig.load(path: "configs/lenet5.yaml", overrides: overrides)
+                }
             }
             let note = try point.flatMap { try runConfig.adopt($0, worldSize: comm.size) }
             let data = try TrainingData.load(runConfig)
             let trainer = try Trainer(config: runConfig, comm: comm, data: data, quiet: quiet)
+            try preflight(try Fingerprint.of(config: runConfig, parameterCount: trainer.network.parameterCount), comm: comm)
             if let note, !quiet { trainer.log.say(note) }
             if let point { try trainer.resume(from: point) } else { trainer.initializeParameters() }
             _ = try trainer.run()

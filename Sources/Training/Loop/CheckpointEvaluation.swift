@@ -1,0 +1,95 @@
+// `dtrain eval`: loads a checkpoint's model (its saved config has the spec inlined), scores the
+// test set split across ranks, and derives the confusion matrix, per-class precision/recall and
+// the most confused pairs.
+
+import Foundation
+import NN
+import Datasets
+import Collective
+
+public struct ClassificationReport {
+    public var checkpoint: String
+    public var model: String
+    public var result: EvaluationResult
+    public var precision: [Double]      // percent, per predicted class (nan when never predicted)
+    public var recall: [Double]         // percent, per true class
+    public var confusedPairs: [(truth: Int, predicted: Int, count: Int)]
+
+    public init(checkpoint: String, model: String, result: EvaluationResult) {
+        self.checkpoint = checkpoint; self.model = model; self.result = result
+        let k = result.classes, m = result.confusion ?? []
+        precision = (0..<k).map { c in
+            let column = (0..<k).reduce(0) { $0 + m[$1 * k + c] }
+            return column > 0 ? 100 * Double(m[c * k + c]) / Double(column) : .nan
+        }
+        recall = (0..<k).map { c in
+            let row = (0..<k).reduce(0) { $0 + m[c * k + $1] }
+            return row > 0 ? 100 * Double(m[c * k + c]) / Double(row) : .nan
+        }
+        var pairs: [(truth: Int, predicted: Int, count: Int)] = []
+        for t in 0..<k { for p in 0..<k where t != p && m[t * k + p] > 0 { pairs.append((t, p, m[t * k + p])) } }
+        confusedPairs = Array(pairs.sorted { ($0.count, $1.truth, $1.predicted) > ($1.count, $0.truth, $0.predicted) }.prefix(5))
+    }
+
+    /// The printed report: summary line, confusion matrix, precision/recall, confused pairs.
+    public func text() -> String {
+        let k = result.classes, m = result.confusion ?? []
+        var out = String(format: "%@ (%@): %d test images  loss %.4f  top-1 %.2f%%  top-5 %.2f%%\n",
+                         checkpoint, model, result.count, result.loss, result.accuracy, result.top5)
+        out += "\nconfusion matrix (rows: true label, columns: predicted)\n"
+        let width = max(5, String(m.max() ?? 0).count + 1)
+        func cell(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+        out += "     " + (0..<k).map { cell(String($0)) }.joined() + "\n"
+        for t in 0..<k {
+            out += cell(String(t)) + (0..<k).map { cell(String(m[t * k + $0])) }.joined() + "\n"
+        }
+        out += "\nclass  precision  recall\n"
+        for c in 0..<k {
+            out += String(format: "%5d  %8.2f%%  %6.2f%%\n", c, precision[c], recall[c])
+        }
+        out += "\nmost confused (true -> predicted: count)\n"
+        for p in confusedPairs { out += "  \(p.truth) -> \(p.predicted): \(p.count)\n" }
+        return out
+    }
+
+    public func json() -> String {
+        var o = JSONObject()
+        o.set("checkpoint", .string(checkpoint))
+        o.set("model", .string(model))
+        o.set("count", .int(result.count))
+        o.set("test_loss", .double(result.loss))
+        o.set("test_accuracy", .double(result.accuracy))
+        o.set("test_top5", .double(result.top5))
+        let k = result.classes, m = result.confusion ?? []
+        o.set("confusion", .array((0..<k).map { t in .array((0..<k).map { .int(m[t * k + $0]) }) }))
+        o.set("precision", .array(precision.map { .double($0) }))
+        o.set("recall", .array(recall.map { .double($0) }))
+        o.set("most_confused", .array(confusedPairs.map { p in
+            var e = JSONObject(); e.set("true", .int(p.truth)); e.set("predicted", .int(p.predicted)); e.set("count", .int(p.count))
+            return .object(e)
+        }))
+        return o.text
+    }
+}
+
+/// Loads `checkpoint` (rank 0 reads, all ranks receive the weights) and scores the test set of
+/// `dataDirectory` (default: the saved config's data.path).
+public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, comm: Communicator) throws -> ClassificationReport {
+    let point = try ResumePoint.read(checkpoint, comm: comm)
+    var config = try RunConfig.fromCheckpoint(point, overrides: [])
+    if let dataDirectory { config.data.path = dataDirectory }
+    let network = Network(plan: try NetworkPlan(config.model))
+    if comm.rank == 0 {
+        let file = try Checkpoint.open(path: point.path, network: network, withMomentum: false)
+        try Checkpoint.load(file, into: network, optimizer: nil)
+    }
+    comm.broadcast(network.parameters, root: 0)
+    let test = try MNIST.load(directory: config.data.path, split: .test)
+    let input = config.model.input
+    guard input.c == test.channels, input.h == test.height, input.w == test.width else {
+        throw InputError("\(config.data.path): images are \(test.channels)x\(test.height)x\(test.width) but \(point.path) expects \(input.c)x\(input.h)x\(input.w)")
+    }
+    let evaluator = Evaluator(network: network, set: test, comm: comm, batch: config.train.evalBatch,
+                              normalization: config.data.normalize, positiveClass: config.data.positiveClass)
+    return ClassificationReport(checkpoint: point.path, model: config.model.name, result: evaluator.run(confusion: true))
+}

@@ -1,0 +1,48 @@
+// dtrain eval --checkpoint FILE [--data DIR] [--json]   and   dtrain export --checkpoint FILE --to DIR
+
+import ArgumentParser
+import Foundation
+import Training
+import Collective
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a checkpoint on the test set: loss, top-1/top-5, confusion matrix, precision/recall.")
+
+    @Option(name: .long, help: "Checkpoint file, or a run folder (its latest.safetensors).")
+    var checkpoint: String
+
+    @Option(name: .long, help: "MNIST folder (default: the data.path saved in the checkpoint).")
+    var data: String?
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    @Option(name: .long, help: "Communicator: auto, local or mpi.")
+    var comm: CommKind = .auto
+
+    func run() throws {
+        try withCommunicator(comm) { comm in
+            let report = try evaluateCheckpoint(checkpoint, dataDirectory: data, comm: comm)
+            if comm.rank == 0 { print(json ? report.json() : report.text(), terminator: json ? "\n" : "") }
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a checkpoint's tensors as .npy files plus model.json (names, shapes) for NumPy/PyTorch.")
+
+    @Option(name: .long, help: "Checkpoint file, or a run folder (its latest.safetensors).")
+    var checkpoint: String
+
+    @Option(name: .long, help: "Folder to write into (created if missing).")
+    var to: String
+
+    func run() throws {
+        do {
+            let written = try NumpyExport.export(checkpoint: checkpoint, to: to)
+            print("wrote \(written.count) files to \(to)")
+        } catch { throw CommandFailure.from(error) }
+    }
+}
