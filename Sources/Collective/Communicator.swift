@@ -37,6 +37,12 @@ public protocol Communicator: AnyObject {
     func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingReduction
     /// Blocks until `pending` has completed; waiting again is a no-op.
     func wait(_ pending: PendingReduction)
+
+    /// Stall detection (Horovod's stall check) before a collective of step `step`: ranks other
+    /// than 0 announce that they reached it (a tiny non-blocking send); rank 0 waits until every
+    /// rank has, calling `stalled(missingRanks, seconds)` each time another `warnAfter` seconds
+    /// pass without them. Every rank calls it once per step, in step order.
+    func arrive(step: Int, warnAfter: Double, stalled: ([Int], Double) -> Void)
 }
 
 /// A reduction started by `startAllreduceSum`, opaque to callers. The MPI backend keeps its

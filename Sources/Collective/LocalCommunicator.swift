@@ -45,6 +45,7 @@ public final class LocalCommunicator: Communicator {
     }
 
     public func wait(_ pending: PendingReduction) {}
+    public func arrive(step: Int, warnAfter: Double, stalled: ([Int], Double) -> Void) {}
 
     private func checkRoot(_ root: Int) {
         if root != 0 { abort(message: "broadcast root \(root) is not a rank of a world of size 1", code: 1) }

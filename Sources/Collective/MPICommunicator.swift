@@ -81,6 +81,50 @@ public final class MPICommunicator: Communicator {
         pending.state = nil
     }
 
+    // MARK: stall detection
+
+    private static let arrivalTag: Int32 = 0x57A1
+    private lazy var arrivalSlots = UnsafeMutablePointer<Int64>.allocate(capacity: max(size, 1))
+    private lazy var arrivalRequests = [MPI_Request?](repeating: cmpi_request_null(), count: max(size, 1))
+
+    public func arrive(step: Int, warnAfter: Double, stalled: ([Int], Double) -> Void) {
+        guard size > 1 else { return }
+        if rank != 0 {
+            // the previous announcement left long ago (rank 0 received it before that step's
+            // allreduce could finish); completing it here frees its request before reuse
+            check(MPI_Wait(&arrivalRequests[0], cmpi_status_ignore()), "MPI_Wait")
+            arrivalSlots[0] = Int64(step)
+            check(MPI_Isend(arrivalSlots, 1, cmpi_int64(), 0, Self.arrivalTag, comm, &arrivalRequests[0]), "MPI_Isend")
+            return
+        }
+        for r in 1..<size {
+            check(MPI_Irecv(arrivalSlots + r, 1, cmpi_int64(), Int32(r), Self.arrivalTag, comm, &arrivalRequests[r]), "MPI_Irecv")
+        }
+        let start = monotonicNow()
+        var nextWarning = warnAfter
+        var pending = Array(1..<size)
+        while !pending.isEmpty {
+            pending = pending.filter { r in
+                var done: Int32 = 0
+                check(MPI_Test(&arrivalRequests[r], &done, cmpi_status_ignore()), "MPI_Test")
+                return done == 0
+            }
+            if pending.isEmpty { break }
+            let waited = monotonicNow() - start
+            if waited >= nextWarning {
+                stalled(pending, waited)
+                nextWarning += warnAfter
+            }
+            sched_yield()
+        }
+    }
+
+    private func monotonicNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
     // MARK: broadcast, gather, barrier
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
@@ -136,7 +180,9 @@ public final class MPICommunicator: Communicator {
     public func finalize() {
         var finalized: Int32 = 0
         check(MPI_Finalized(&finalized), "MPI_Finalized")
-        if finalized == 0 { check(MPI_Finalize(), "MPI_Finalize") }
+        guard finalized == 0 else { return }
+        if rank != 0, size > 1 { check(MPI_Wait(&arrivalRequests[0], cmpi_status_ignore()), "MPI_Wait") }
+        check(MPI_Finalize(), "MPI_Finalize")
     }
 
     public func abort(message: String, code: Int32) -> Never {

@@ -3,6 +3,8 @@
 // gradient buffers sized for the largest batch seen. After `reserve(batch:)` a training step
 // (forward, loss, backward) allocates nothing.
 
+import Foundation
+
 public final class Network {
     public let plan: NetworkPlan
     public let layers: [Layer]
@@ -19,6 +21,8 @@ public final class Network {
     private var deltas: [FloatBuffer] = []        // dLoss / d(layer i's output)
     private var input: UnsafePointer<Float>?      // the last forward's input, for backward
     private var batch = 0
+    /// When set, every pass adds each layer's seconds here (benchmarks; nil in training).
+    public var profile: LayerProfile?
 
     /// `gradientStorage`, when given, must hold at least `plan.parameterCount` floats and outlive
     /// the network (the trainer passes its allreduce buffer so gradients need no copy).
@@ -108,7 +112,9 @@ public final class Network {
         batch = n
         var current = x
         for (i, layer) in layers.enumerated() {
+            let t0 = profile == nil ? 0 : profileClock()
             layer.forward(current, activations[i].pointer, batch: n, context: context)
+            if let profile { profile.forward[i] += profileClock() - t0 }
             current = UnsafePointer(activations[i].pointer)
         }
         return activations[layers.count - 1].pointer
@@ -128,9 +134,25 @@ public final class Network {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let layerInput = i == 0 ? x : UnsafePointer(activations[i - 1].pointer)
             let dx: UnsafeMutablePointer<Float>? = i == 0 ? nil : deltas[i - 1].pointer
+            let t0 = profile == nil ? 0 : profileClock()
             layers[i].backward(layerInput, activations[i].pointer, deltas[i].pointer, dx, batch: batch)
+            if let profile { profile.backward[i] += profileClock() - t0 }
         }
     }
 
     public func zeroGradients() { gradients.update(repeating: 0) }
+}
+
+/// Seconds per layer and direction, accumulated over passes.
+public final class LayerProfile {
+    public var forward: [Double], backward: [Double]
+    public init(layers: Int) { forward = Array(repeating: 0, count: layers); backward = forward }
+    public func reset() { for i in forward.indices { forward[i] = 0; backward[i] = 0 } }
+}
+
+@inline(__always)
+func profileClock() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }

@@ -62,6 +62,7 @@ public final class Trainer {
     private var sums = EpochSums()
     private var bestValidation = -Double.infinity
     private var resumedFrom: String?
+    private let faults = FaultInjection.fromEnvironment()
 
     /// Global steps completed so far.
     public private(set) var step = 0
@@ -151,58 +152,22 @@ public final class Trainer {
                    trainCount: data.train.count, validationCount: data.validation?.count ?? 0, testCount: data.test.count)
         if let resumedFrom { log.say("resumed from \(resumedFrom) at step \(step) (epoch \(step / shards.stepsPerEpoch + 1))") }
         var outcome = TrainingOutcome()
-        let p = network.parameterCount
-        let b = t.batchSize
-        let invWorld = 1 / Float(comm.size)
-        let k = network.outputShape.count
         while step < totalSteps {
             let epoch = step / shards.stepsPerEpoch + 1
-            let permutation = epochPermutation(count: data.train.count, seed: config.seed, epoch: epoch)
-            let firstStep = (epoch - 1) * shards.stepsPerEpoch
+            preparePermutation(epoch: epoch)
             let lastStep = min(epoch * shards.stepsPerEpoch, totalSteps)
             progress.startEpoch()
             var segmentStart = monotonicSeconds()
-            try permutation.withUnsafeBufferPointer { perm in
-                while step < lastStep {
-                    let t0 = monotonicSeconds()
-                    let range = shards.rankRange(step: step - firstStep, rank: comm.rank)
-                    loader.load(UnsafeBufferPointer(rebasing: perm[range]))
-                    let t1 = monotonicSeconds()
-                    network.zeroGradients()
-                    let context = PassContext(training: true, seed: config.seed, epoch: epoch,
-                                              sampleIDs: UnsafePointer(loader.sampleIDs))
-                    let logits = network.forward(loader.x.pointer, batch: b, context: context)
-                    let stats = lossFunction.evaluate(logits: logits, labels: loader.labels, batch: b, classes: k,
-                                                      gradient: network.outputGradient, scale: 1 / Float(b))
-                    network.backward()
-                    exchange[p] = Float(stats.lossSum); exchange[p + 1] = Float(stats.correct); exchange[p + 2] = Float(b)
-                    sums.localCorrect += stats.correct; sums.localSeen += b
-                    let t2 = monotonicSeconds()
-                    comm.allreduceSum(exchange)
-                    let t3 = monotonicSeconds()
-                    let stepLoss = Double(exchange[p]) / Double(exchange[p + 2])
-                    guard stepLoss.isFinite else {
-                        files?.close()
-                        throw TrainingDiverged(step: step + 1, epoch: epoch, loss: stepLoss)
-                    }
-                    let g = exchange.baseAddress!
-                    for i in 0..<p { g[i] *= invWorld }
-                    let lr = schedule.at(step: step)
-                    optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
-                    let t4 = monotonicSeconds()
-                    sums.times.data += t1 - t0; sums.times.compute += t2 - t1
-                    sums.times.comm += t3 - t2; sums.times.optimizer += t4 - t3
-                    sums.lossSum += Double(exchange[p]); sums.correct += Double(exchange[p + 1]); sums.seen += Double(exchange[p + 2])
-                    step += 1
-                    files?.recordStep(step: step, epoch: epoch, loss: stepLoss, lr: lr)
-                    let elapsed = sums.seconds + monotonicSeconds() - segmentStart
-                    progress.update(epoch: epoch, epochs: t.epochs, step: step - firstStep, steps: lastStep - firstStep,
-                                    imagesPerSecond: elapsed > 0 ? sums.seen / elapsed : 0, loss: sums.lossSum / max(sums.seen, 1))
-                    if let every = config.checkpoint.everySteps, step % every == 0, step < lastStep {
-                        sums.seconds += monotonicSeconds() - segmentStart
-                        try saveCheckpoints(epoch: epoch, validation: nil)
-                        segmentStart = monotonicSeconds()
-                    }
+            while step < lastStep {
+                try trainStep(epoch: epoch)
+                let elapsed = sums.seconds + monotonicSeconds() - segmentStart
+                progress.update(epoch: epoch, epochs: t.epochs, step: step - (epoch - 1) * shards.stepsPerEpoch,
+                                steps: lastStep - (epoch - 1) * shards.stepsPerEpoch,
+                                imagesPerSecond: elapsed > 0 ? sums.seen / elapsed : 0, loss: sums.lossSum / max(sums.seen, 1))
+                if let every = config.checkpoint.everySteps, step % every == 0, step < lastStep {
+                    sums.seconds += monotonicSeconds() - segmentStart
+                    try saveCheckpoints(epoch: epoch, validation: nil)
+                    segmentStart = monotonicSeconds()
                 }
             }
             sums.seconds += monotonicSeconds() - segmentStart
@@ -216,6 +181,70 @@ public final class Trainer {
         outcome.wallSeconds = monotonicSeconds() - started
         log.finish(outcome: outcome, worldSize: comm.size)
         return outcome
+    }
+
+    private var permutation: [Int32] = []
+    private var permutationEpoch = 0
+
+    private func preparePermutation(epoch: Int) {
+        guard permutationEpoch != epoch else { return }
+        permutation = epochPermutation(count: data.train.count, seed: config.seed, epoch: epoch)
+        permutationEpoch = epoch
+    }
+
+    /// One global step: load this rank's slice, forward/backward, ONE allreduce of gradients and
+    /// statistics, scale by 1/world size, SGD. Allocates nothing.
+    func trainStep(epoch: Int) throws {
+        let p = network.parameterCount, b = config.train.batchSize, k = network.outputShape.count
+        let t0 = monotonicSeconds()
+        let range = shards.rankRange(step: step - (epoch - 1) * shards.stepsPerEpoch, rank: comm.rank)
+        permutation.withUnsafeBufferPointer { loader.load(UnsafeBufferPointer(rebasing: $0[range])) }
+        let t1 = monotonicSeconds()
+        network.zeroGradients()
+        let context = PassContext(training: true, seed: config.seed, epoch: epoch, sampleIDs: UnsafePointer(loader.sampleIDs))
+        let logits = network.forward(loader.x.pointer, batch: b, context: context)
+        let stats = lossFunction.evaluate(logits: logits, labels: loader.labels, batch: b, classes: k,
+                                          gradient: network.outputGradient, scale: 1 / Float(b))
+        network.backward()
+        exchange[p] = Float(stats.lossSum); exchange[p + 1] = Float(stats.correct); exchange[p + 2] = Float(b)
+        sums.localCorrect += stats.correct; sums.localSeen += b
+        let t2 = monotonicSeconds()
+        faults.delayIfAsked(rank: comm.rank, step: step + 1)
+        let joining = step + 1
+        comm.arrive(step: joining, warnAfter: config.train.stallWarningSeconds) { ranks, seconds in
+            log.warn("rank\(ranks.count > 1 ? "s" : "") \(ranks.map(String.init).joined(separator: ", ")) "
+                     + "\(ranks.count > 1 ? "have" : "has") not joined step \(joining) for \(Int(seconds)) s")
+        }
+        let t3 = monotonicSeconds()
+        comm.allreduceSum(exchange)
+        let t4 = monotonicSeconds()
+        let stepLoss = Double(exchange[p]) / Double(exchange[p + 2])
+        guard stepLoss.isFinite else {
+            files?.close()
+            throw TrainingDiverged(step: step + 1, epoch: epoch, loss: stepLoss)
+        }
+        let g = exchange.baseAddress!, scale = 1 / Float(comm.size)
+        for i in 0..<p { g[i] *= scale }
+        let lr = schedule.at(step: step)
+        optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
+        let t5 = monotonicSeconds()
+        sums.times.data += t1 - t0; sums.times.compute += t2 - t1; sums.times.wait += t3 - t2
+        sums.times.comm += t4 - t3; sums.times.optimizer += t5 - t4
+        sums.lossSum += Double(exchange[p]); sums.correct += Double(exchange[p + 1]); sums.seen += Double(exchange[p + 2])
+        step += 1
+        files?.recordStep(step: step, epoch: epoch, loss: stepLoss, lr: lr)
+    }
+
+    /// Runs `steps` training steps from the current step (no evaluation, no files) and returns
+    /// their phase times — what `dtrain bench train` measures.
+    func runSteps(_ steps: Int) throws -> PhaseTimes {
+        sums = EpochSums()
+        for _ in 0..<steps {
+            let epoch = step / shards.stepsPerEpoch + 1
+            preparePermutation(epoch: epoch)
+            try trainStep(epoch: epoch)
+        }
+        return sums.times
     }
 
     /// Evaluates, gathers every rank's own-shard accuracy, prints the epoch line, writes metrics
@@ -246,6 +275,7 @@ public final class Trainer {
         m.set("compute_seconds", .double(times.compute + times.optimizer))
         m.set("comm_seconds", .double(times.comm))
         m.set("data_seconds", .double(times.data))
+        m.set("wait_seconds", .double(times.wait))
         m.set("rank_train_accuracy", .array(rankAccuracy.map { .double($0) }))
         log.epoch(m, epochs: config.train.epochs, classes: network.outputShape.count)
         files?.recordEpoch(m)

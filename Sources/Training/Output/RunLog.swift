@@ -15,6 +15,11 @@ public final class RunLog {
         fflush(stdout)
     }
 
+    /// A warning goes to stderr even when the log is quiet; rank 0 only.
+    public func warn(_ line: String) {
+        FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
+    }
+
     public func header(config: RunConfig, comm: Communicator, network: Network, lr: Double, stepsPerEpoch: Int,
                        trainCount: Int, validationCount: Int, testCount: Int) {
         let t = config.train

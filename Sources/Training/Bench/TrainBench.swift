@@ -1,0 +1,126 @@
+// `dtrain bench train` and `dtrain bench conv`: images/s of the real training step at the current
+// world size after warm-up, the share of the step in data / compute / waiting / allreduce /
+// optimiser, per-layer forward and backward time and GFLOP/s, the in-process sgemm yardstick and
+// peak memory. The same Trainer code path as `dtrain train`, minus evaluation and files.
+
+import Foundation
+import NN
+import Datasets
+import Collective
+
+public struct LayerTiming {
+    public var name: String, kind: String
+    public var forwardSeconds: Double, backwardSeconds: Double     // per step
+    public var forwardFLOPs: Double, backwardFLOPs: Double         // per step
+    public var forwardGFLOPs: Double { forwardSeconds > 0 ? forwardFLOPs / forwardSeconds / 1e9 : 0 }
+    public var backwardGFLOPs: Double { backwardSeconds > 0 ? backwardFLOPs / backwardSeconds / 1e9 : 0 }
+}
+
+public struct TrainBenchResult {
+    public var model: String
+    public var worldSize: Int, batch: Int, steps: Int
+    public var stepSeconds: Double
+    public var imagesPerSecond: Double                              // global
+    public var times: PhaseTimes                                     // rank 0, per step
+    public var layers: [LayerTiming]
+    public var sgemmGFLOPs: Double
+    public var peakRSSMB: Double                                     // the largest rank
+
+    public func text() -> String {
+        var out = String(format: "%@: world size %d, batch %d per rank, %d steps: %.0f images/s, %.3f ms/step\n",
+                         model, worldSize, batch, steps, imagesPerSecond, 1000 * stepSeconds)
+        let total = max(times.data + times.compute + times.wait + times.comm + times.optimizer, 1e-12)
+        func pct(_ v: Double) -> String { String(format: "%.1f%%", 100 * v / total) }
+        out += "step: data \(pct(times.data))  compute \(pct(times.compute))  waiting \(pct(times.wait))  "
+            + "allreduce \(pct(times.comm)) (\(String(format: "%.1f", 1e6 * times.comm)) us)  optimizer \(pct(times.optimizer))\n"
+        out += String(format: "sgemm 512^3 in this process: %.1f GFLOP/s; peak RSS %.1f MB\n", sgemmGFLOPs, peakRSSMB)
+        out += "layer          forward ms  GFLOP/s   backward ms  GFLOP/s\n"
+        for l in layers {
+            out += l.name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                + String(format: " %10.3f %8.1f  %12.3f %8.1f\n", 1000 * l.forwardSeconds, l.forwardGFLOPs,
+                         1000 * l.backwardSeconds, l.backwardGFLOPs)
+        }
+        return out
+    }
+
+    public func json() -> String {
+        var o = JSONObject()
+        o.set("model", .string(model)); o.set("world_size", .int(worldSize)); o.set("batch", .int(batch))
+        o.set("steps", .int(steps)); o.set("step_ms", .double(1000 * stepSeconds))
+        o.set("images_per_sec", .double(imagesPerSecond))
+        o.set("data_ms", .double(1000 * times.data)); o.set("compute_ms", .double(1000 * times.compute))
+        o.set("wait_ms", .double(1000 * times.wait)); o.set("allreduce_ms", .double(1000 * times.comm))
+        o.set("optimizer_ms", .double(1000 * times.optimizer))
+        o.set("sgemm_gflops", .double(sgemmGFLOPs)); o.set("peak_rss_mb", .double(peakRSSMB))
+        o.set("layers", .array(layers.map { l in
+            var e = JSONObject()
+            e.set("name", .string(l.name)); e.set("kind", .string(l.kind))
+            e.set("forward_ms", .double(1000 * l.forwardSeconds)); e.set("backward_ms", .double(1000 * l.backwardSeconds))
+            e.set("forward_gflops", .double(l.forwardGFLOPs)); e.set("backward_gflops", .double(l.backwardGFLOPs))
+            return .object(e)
+        }))
+        return o.text
+    }
+}
+
+/// Trains `warmup` then `steps` real steps and reports the measured ones.
+public func benchmarkTraining(config: RunConfig, comm: Communicator, data: TrainingData,
+                              steps: Int, warmup: Int) throws -> TrainBenchResult {
+    var config = config
+    config.train.epochs = max(config.train.epochs, 1_000_000 / max(data.train.count / (comm.size * config.train.batchSize), 1) + 1)
+    let trainer = try Trainer(config: config, comm: comm, data: data, quiet: true)
+    trainer.initializeParameters()
+    _ = try trainer.runSteps(warmup)
+    let profile = LayerProfile(layers: trainer.network.layers.count)
+    trainer.network.profile = profile
+    comm.barrier()
+    let t0 = monotonicSeconds()
+    let times = try trainer.runSteps(steps)
+    comm.barrier()
+    let seconds = monotonicSeconds() - t0
+    trainer.network.profile = nil
+    let n = Double(steps)
+    let plan = trainer.network.plan
+    let layers = plan.layers.enumerated().map { i, l -> LayerTiming in
+        let flops = layerFLOPs(l, batch: config.train.batchSize, firstLayer: i == 0)
+        return LayerTiming(name: l.name, kind: l.spec.kind.word, forwardSeconds: profile.forward[i] / n,
+                           backwardSeconds: profile.backward[i] / n, forwardFLOPs: flops.forward, backwardFLOPs: flops.backward)
+    }
+    var perStep = times
+    perStep.data /= n; perStep.compute /= n; perStep.wait /= n; perStep.comm /= n; perStep.optimizer /= n
+    let rss = comm.allgather(peakResidentMB() ?? 0).max() ?? 0
+    return TrainBenchResult(model: plan.spec.name, worldSize: comm.size, batch: config.train.batchSize, steps: steps,
+                            stepSeconds: seconds / n,
+                            imagesPerSecond: Double(steps * comm.size * config.train.batchSize) / seconds,
+                            times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss)
+}
+
+/// One convolution shape, forward + backward (weights and input), over `repeats` passes.
+public func benchmarkConv(input: Shape, out: Int, kernel: Int, stride: Int, pad: Int, batch: Int,
+                          repeats: Int) throws -> (forwardGFLOPs: Double, backwardGFLOPs: Double, sgemmGFLOPs: Double) {
+    let spec = ModelSpec(name: "conv", input: input, initPreset: .pytorch, layers: [
+        LayerSpec(.conv(out: out, kernel: (kernel, kernel), stride: (stride, stride), pad: (pad, pad), bias: true)),
+    ], source: "bench conv")
+    let plan = try NetworkPlan(spec)
+    let network = Network(plan: plan)
+    network.initialize(seed: 1)
+    let x = FloatBuffer(count: batch * input.count)
+    var rng = SplitMix64(seed: 3)
+    for i in 0..<x.count { x[i] = rng.nextUnitFloat() }
+    let layer = network.layers[0]
+    layer.reserve(batch: batch)
+    let y = FloatBuffer(count: batch * plan.output.count), dy = FloatBuffer(count: y.count), dx = FloatBuffer(count: x.count)
+    for i in 0..<dy.count { dy[i] = rng.nextUnitFloat() - 0.5 }
+    layer.forward(x.pointer, y.pointer, batch: batch, context: .inference)
+    layer.backward(x.pointer, y.pointer, dy.pointer, dx.pointer, batch: batch)
+    var forward = 0.0, backward = 0.0
+    for _ in 0..<repeats {
+        let t0 = monotonicSeconds()
+        layer.forward(x.pointer, y.pointer, batch: batch, context: .inference)
+        let t1 = monotonicSeconds()
+        layer.backward(x.pointer, y.pointer, dy.pointer, dx.pointer, batch: batch)
+        forward += t1 - t0; backward += monotonicSeconds() - t1
+    }
+    let flops = layerFLOPs(plan.layers[0], batch: batch, firstLayer: false)
+    return (flops.forward * Double(repeats) / forward / 1e9, flops.backward * Double(repeats) / backward / 1e9, measureSGEMM())
+}

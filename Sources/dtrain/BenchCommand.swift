@@ -1,0 +1,60 @@
+// dtrain bench train --config F [--steps N] [--json]  and  dtrain bench conv --input C,H,W --out O --kernel K ...
+
+import ArgumentParser
+import Foundation
+import NN
+import Training
+import Collective
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training throughput, per-layer GFLOP/s and single convolutions.",
+        subcommands: [BenchTrain.self, BenchConv.self])
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train",
+        abstract: "Images/s of the real training step at this world size, per-layer times, allreduce share, sgemm yardstick, peak RSS.")
+
+    @Option(name: .long, help: "Run config YAML.") var config: String = "configs/lenet5.yaml"
+    @Option(name: .customLong("set"), help: "Override a config key (repeatable).") var overrides: [String] = []
+    @Option(name: .long, help: "Measured steps.") var steps: Int = 200
+    @Option(name: .long, help: "Warm-up steps (not measured).") var warmup: Int = 20
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+    @Option(name: .long, help: "Communicator: auto, local or mpi.") var comm: CommKind = .auto
+
+    func run() throws {
+        try withCommunicator(comm) { comm in
+            guard steps > 0, warmup >= 0 else { throw InputError("--steps must be > 0 and --warmup >= 0") }
+            let runConfig = try RunConfig.load(path: config, overrides: overrides)
+            let data = try TrainingData.load(runConfig)
+            let result = try benchmarkTraining(config: runConfig, comm: comm, data: data, steps: steps, warmup: warmup)
+            if comm.rank == 0 { print(json ? result.json() : result.text(), terminator: json ? "\n" : "") }
+        }
+    }
+}
+
+struct BenchConv: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "conv",
+        abstract: "GFLOP/s of one convolution shape (forward, backward) against sgemm in the same process.")
+
+    @Option(name: .long, help: "Input C,H,W (default: AlexNet conv2's 96,27,27).") var input: String = "96,27,27"
+    @Option(name: .long, help: "Output channels.") var out: Int = 256
+    @Option(name: .long, help: "Square kernel size.") var kernel: Int = 5
+    @Option(name: .long, help: "Stride.") var stride: Int = 1
+    @Option(name: .long, help: "Padding.") var pad: Int = 2
+    @Option(name: .long, help: "Batch size.") var batch: Int = 64
+    @Option(name: .long, help: "Timed passes.") var repeats: Int = 5
+
+    func run() throws {
+        do {
+            let dims = input.split(separator: ",").compactMap { Int($0) }
+            guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else { throw InputError("--input \(input): expected C,H,W") }
+            let r = try benchmarkConv(input: Shape(dims[0], dims[1], dims[2]), out: out, kernel: kernel, stride: stride,
+                                      pad: pad, batch: batch, repeats: repeats)
+            print(String(format: "conv %@ -> %d, %dx%d s%d p%d, batch %d: forward %.1f GFLOP/s, backward %.1f GFLOP/s; sgemm %.1f GFLOP/s (forward %.0f%%, backward %.0f%%)",
+                         input, out, kernel, kernel, stride, pad, batch, r.forwardGFLOPs, r.backwardGFLOPs, r.sgemmGFLOPs,
+                         100 * r.forwardGFLOPs / r.sgemmGFLOPs, 100 * r.backwardGFLOPs / r.sgemmGFLOPs))
+        } catch { throw CommandFailure.from(error) }
+    }
+}
