@@ -9,17 +9,32 @@ struct AxisScale {
     private let lo: Double, hi: Double      // domain, in log10 units when isLog
     var pixels: (Double, Double) = (0, 1)   // where lo and hi land
 
-    /// A scale covering the finite (and, for log, positive) `values`.
-    init(values: [Double], log: Bool = false, integers: Bool = false, target: Int = 6, includeZero: Bool = false) {
+    /// A scale covering the finite (and, for log, positive) `values`. With `snap` the domain runs
+    /// from the tick at or below the data to the tick at or above it; without, it is the data's
+    /// own range (ticks inside it, or within 3% of it) — for x axes, so a line does not stop short
+    /// of the edge. Log axes always snap.
+    init(values: [Double], log: Bool = false, integers: Bool = false, target: Int = 6,
+         includeZero: Bool = false, snap: Bool = true) {
         var usable = values.filter { $0.isFinite && (!log || $0 > 0) }
         if includeZero, !log { usable.append(0) }
         isLog = log
-        if log {
-            ticks = NiceTicks.log(lo: usable.min() ?? 1, hi: usable.max() ?? 10)
-            lo = log10(ticks.first!); hi = log10(ticks.last!)
+        let dataLo = usable.min(), dataHi = usable.max()
+        let all = log ? NiceTicks.log(lo: dataLo ?? 1, hi: dataHi ?? 10)
+                      : NiceTicks.linear(lo: dataLo ?? 0, hi: dataHi ?? 1, target: target, integers: integers)
+        let eps = ((dataHi ?? 0) - (dataLo ?? 0)) * 1e-9
+        let inside = all.filter { t in t >= (dataLo ?? .infinity) - eps && t <= (dataHi ?? -.infinity) + eps }
+        if !snap, let dataLo, let dataHi, dataLo < dataHi, inside.count >= 2, !log {
+            // A tick just outside the data (step 0 before step 1) still bounds the axis.
+            let near = (dataHi - dataLo) * 0.03
+            let first = all.first!, last = all.last!
+            ticks = (dataLo - first <= near && first < inside.first! ? [first] : []) + inside
+                + (last - dataHi <= near && last > inside.last! ? [last] : [])
+            lo = min(dataLo, ticks.first!)
+            hi = max(dataHi, ticks.last!)
         } else {
-            ticks = NiceTicks.linear(lo: usable.min() ?? 0, hi: usable.max() ?? 1, target: target, integers: integers)
-            lo = ticks.first!; hi = ticks.last!
+            ticks = all
+            lo = log ? log10(all.first!) : all.first!
+            hi = log ? log10(all.last!) : all.last!
         }
     }
 
@@ -46,12 +61,6 @@ struct PlotRect {
 }
 
 extension SVGWriter {
-    /// Title (and an optional grey subtitle) at the top left.
-    mutating func heading(_ title: String, subtitle: String?, left: Double) {
-        text(title, x: left, y: 22, size: 14, fill: "#222222", bold: true)
-        if let subtitle { text(subtitle, x: left, y: 38, size: 10.5, fill: "#777777") }
-    }
-
     /// Grid lines at both scales' ticks, tick labels, the left and bottom axis lines and titles.
     mutating func frame(_ r: PlotRect, x: AxisScale?, y: AxisScale?, xTitle: String, yTitle: String) {
         if let x {

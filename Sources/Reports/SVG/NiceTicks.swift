@@ -31,7 +31,8 @@ public enum NiceTicks {
     }
 
     /// Log-axis ticks for positive `lo`...`hi`: every power of ten from below `lo` to above `hi`,
-    /// plus 2x and 5x when the range spans fewer than three decades.
+    /// plus 2x and 5x when the range spans fewer than three decades (then trimmed to one tick
+    /// beyond the data on each side). Always at least two ticks.
     public static func log(lo: Double, hi: Double) -> [Double] {
         var (a, b) = (min(lo, hi), max(lo, hi))
         if !(a > 0) || !b.isFinite { (a, b) = (1, 10) }
@@ -46,8 +47,9 @@ public enum NiceTicks {
         }
         // Trim the fine ticks that lie beyond the data, keeping one tick on each side of it.
         if fine {
-            let lower = ticks.lastIndex { $0 <= a } ?? 0
-            let upper = ticks.firstIndex { $0 >= b } ?? ticks.count - 1
+            var lower = ticks.lastIndex { $0 <= a } ?? 0
+            var upper = ticks.firstIndex { $0 >= b } ?? ticks.count - 1
+            if lower == upper { lower = max(0, lower - 1); upper = min(ticks.count - 1, upper + 1) }
             ticks = Array(ticks[lower...upper])
         }
         return ticks
@@ -55,7 +57,7 @@ public enum NiceTicks {
 
     /// The label of `value` on an axis whose ticks are `step` apart.
     public static func label(_ value: Double, step: Double) -> String {
-        let decimals = step > 0 && step.isFinite ? max(0, min(8, Int((-log10(step) + 1e-9).rounded(.up)))) : 2
+        let decimals = step > 0 && step.isFinite ? max(0, min(8, Int((-log10(step) - 1e-9).rounded(.up)))) : 2
         let s = String(format: "%.\(decimals)f", value)
         return s.hasPrefix("-") && Double(s) == 0 ? String(s.dropFirst()) : s
     }
@@ -63,7 +65,7 @@ public enum NiceTicks {
     /// The label of a log-axis tick: plain decimals from 0.001 to 99999, else "1e-05" style.
     public static func logLabel(_ value: Double) -> String {
         if value >= 1e-3, value < 1e5 {
-            let decimals = max(0, Int((-log10(value) + 1e-9).rounded(.up)))
+            let decimals = max(0, Int((-log10(value) - 1e-9).rounded(.up)))
             return String(format: "%.\(decimals)f", value)
         }
         return String(format: "%.0e", value)

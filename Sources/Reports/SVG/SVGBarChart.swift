@@ -40,8 +40,7 @@ public struct SVGBarChart {
         scale.pixels = (r.left, r.right)
         let valueRoom = 12 + (totals.map { textWidth(format($0), size: 10.5) }.max() ?? 0)
 
-        var svg = SVGWriter(width: r.right + valueRoom + 10, height: r.bottom + 46, title: title)
-        svg.heading(title, subtitle: subtitle, left: 10)
+        var svg = SVGWriter(width: r.right + valueRoom + 10, height: r.bottom + 46, title: title, subtitle: subtitle)
         if segmentNames.count > 1 {
             var x = r.left
             for (i, name) in segmentNames.enumerated() {

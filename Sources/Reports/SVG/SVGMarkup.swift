@@ -47,10 +47,15 @@ struct SVGWriter {
     let title: String
     private(set) var elements: [String] = []
 
-    init(width: Double, height: Double, title: String) {
-        self.width = width.rounded(.up)
+    /// A document of at least `width` x `height` px, widened so the heading fits, with `title`
+    /// (and `subtitle`, when given) drawn at the top left.
+    init(width: Double, height: Double, title: String, subtitle: String? = nil) {
+        let headingWidth = max(Double(title.count) * 14 * 0.66, textWidth(subtitle ?? "", size: 10.5)) + 20
+        self.width = max(width, headingWidth).rounded(.up)
         self.height = height.rounded(.up)
         self.title = title
+        text(title, x: 10, y: 22, size: 14, fill: "#222222", bold: true)
+        if let subtitle { text(subtitle, x: 10, y: 38, size: 10.5, fill: "#777777") }
     }
 
     mutating func raw(_ element: String) { elements.append(element) }

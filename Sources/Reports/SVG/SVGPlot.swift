@@ -26,7 +26,7 @@ public struct SVGPlot {
     public private(set) var series: [Series] = []
 
     /// Points drawn per raw series at most (min/max decimation keeps the envelope).
-    static let maxRawPoints = 1600
+    static let maxRawPoints = 1200
 
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title
@@ -56,8 +56,8 @@ public struct SVGPlot {
 
     /// The standalone SVG document.
     public func render() -> String {
-        var xScale = AxisScale(values: series.flatMap(\.x), integers: integerX)
-        var yScale = AxisScale(values: series.flatMap { s in zip(s.x, s.y).filter { $0.0.isFinite }.map(\.1) }, log: logY)
+        var xScale = AxisScale(values: series.flatMap(\.x), integers: integerX, snap: false)
+        var yScale = AxisScale(values: series.flatMap(axisValues), log: logY)
 
         let top = subtitle == nil ? 36.0 : 50.0
         let left = 30 + yScale.labelWidth(size: 10.5)
@@ -69,19 +69,23 @@ public struct SVGPlot {
         let legendWidth = 34 + (series.map { textWidth($0.name, size: 11) }.max() ?? 0)
         let legendHeight = Double(series.count) * 17
         var svg = SVGWriter(width: legendX + legendWidth + 8,
-                            height: max(r.bottom + 46, r.top + legendHeight + 8), title: title)
-        svg.heading(title, subtitle: subtitle, left: 10)
+                            height: max(r.bottom + 46, r.top + legendHeight + 8), title: title, subtitle: subtitle)
         svg.frame(r, x: xScale, y: yScale, xTitle: xLabel, yTitle: yLabel)
         if !hasData {
             svg.text("no data", x: r.left + r.width / 2, y: r.top + r.height / 2, size: 13, anchor: .middle, fill: "#999999")
         }
 
         // Paint order: every raw faint series under every line, markers on top.
-        for s in series where s.smoothing != nil {
-            let raw = Smoothing.decimate(x: s.x, y: s.y, maxPoints: Self.maxRawPoints)
-            for run in segments(x: raw.x, y: raw.y, xScale, yScale) {
-                svg.polyline(run, stroke: s.color, width: 1, opacity: 0.22)
+        // Raw points may lie beyond the axis (see axisValues): a nested viewport clips them.
+        if series.contains(where: { $0.smoothing != nil }) {
+            svg.raw("<svg x=\"\(svgNumber(r.left))\" y=\"\(svgNumber(r.top))\" width=\"\(svgNumber(r.width))\" height=\"\(svgNumber(r.height))\" viewBox=\"\(svgNumber(r.left)) \(svgNumber(r.top)) \(svgNumber(r.width)) \(svgNumber(r.height))\" overflow=\"hidden\">")
+            for s in series where s.smoothing != nil {
+                let raw = Smoothing.decimate(x: s.x, y: s.y, maxPoints: Self.maxRawPoints)
+                for run in segments(x: raw.x, y: raw.y, xScale, yScale) {
+                    svg.polyline(run, stroke: s.color, width: 1, opacity: 0.18)
+                }
             }
+            svg.raw("</svg>")
         }
         for s in series {
             let y = s.smoothing.map { Smoothing.ema(s.y, weight: $0) } ?? s.y
@@ -104,6 +108,16 @@ public struct SVGPlot {
             svg.text(s.name, x: legendX + 28, y: y + 4, size: 11, fill: "#333333")
         }
         return svg.render()
+    }
+
+    /// The values the y axis must cover: every point of a plain series; of a smoothed one, its
+    /// EMA and the raw points above the raw 5th percentile — so a few near-zero batch losses do
+    /// not stretch a log axis over decades of empty space.
+    private func axisValues(_ s: Series) -> [Double] {
+        let y = zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite && (!logY || $0.1 > 0) }.map(\.1)
+        guard let w = s.smoothing, !y.isEmpty else { return y }
+        let floor = y.sorted()[y.count / 20]
+        return Smoothing.ema(s.y, weight: w) + y.filter { $0 >= floor }
     }
 
     /// The drawable points in pixels, split into runs wherever a point is missing.

@@ -18,9 +18,9 @@ public enum Smoothing {
         }
     }
 
-    /// A weight giving a time constant of about 1/40 of the series (0.6...0.995).
+    /// A weight giving a time constant of about 1/60 of the series (0.6...0.995).
     public static func suggestedWeight(count: Int) -> Double {
-        max(0.6, min(0.995, 1 - 40 / Double(max(count, 1))))
+        max(0.6, min(0.995, 1 - 60 / Double(max(count, 1))))
     }
 
     /// At most about `maxPoints` of the (x, y) pairs: the series cut into buckets, each kept as

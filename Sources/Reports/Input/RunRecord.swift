@@ -1,0 +1,132 @@
+// One run folder read into typed arrays: the per-epoch rows of metrics.jsonl, the per-step rows
+// of steps.csv, and the optional confusion.json / filters.json / features.json beside them.
+// Parsing lives in MetricsReader and StepsReader; this file is the shape and the folder logic.
+
+import Foundation
+import NN
+
+/// One layer's entry in an epoch's `diagnostics.layers`: its name and every numeric field
+/// (act_mean, act_std, dead_fraction, grad_norm, weight_norm, ...), sorted by key.
+public struct LayerDiagnostics: Equatable {
+    public var name: String
+    public var values: [(key: String, value: Double)]
+
+    public init(name: String, values: [(key: String, value: Double)]) {
+        self.name = name
+        self.values = values
+    }
+
+    public subscript(key: String) -> Double? { values.first { $0.key == key }?.value }
+
+    public static func == (a: LayerDiagnostics, b: LayerDiagnostics) -> Bool {
+        a.name == b.name && a.values.map(\.key) == b.values.map(\.key)
+            && zip(a.values, b.values).allSatisfy { $0.value == $1.value || ($0.value.isNaN && $1.value.isNaN) }
+    }
+}
+
+/// One line of metrics.jsonl (DESIGN.md "Metrics"). A number written as null (the trainer writes
+/// non-finite values so) reads as NaN, except val_loss/val_accuracy, which are nil when the run
+/// had no validation split. Accuracies are percentages.
+public struct EpochMetrics {
+    public var epoch: Int
+    public var step: Int
+    public var worldSize: Int
+    public var lr: Double
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var valLoss: Double?
+    public var valAccuracy: Double?
+    public var testLoss: Double
+    public var testAccuracy: Double
+    public var testTop5: Double
+    public var epochSeconds: Double
+    public var imagesPerSec: Double
+    public var computeSeconds: Double
+    public var commSeconds: Double
+    public var dataSeconds: Double
+    public var rankTrainAccuracy: [Double]
+    public var diagnostics: [LayerDiagnostics]
+    /// Any other numeric top-level field (eval_seconds, ...), by key.
+    public var extra: [String: Double]
+}
+
+/// One row of steps.csv.
+public struct StepRow: Equatable {
+    public var step: Int
+    public var epoch: Int
+    public var trainLoss: Double
+    public var lr: Double
+
+    public init(step: Int, epoch: Int, trainLoss: Double, lr: Double) {
+        self.step = step
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.lr = lr
+    }
+}
+
+public struct RunRecord {
+    public var name: String                  // the variant: the folder's last path component
+    public var folder: String
+    public var epochs: [EpochMetrics]
+    public var steps: [StepRow]
+    public var confusion: ConfusionRecord?
+    public var filters: ImageGridRecord?
+    public var features: ImageGridRecord?
+
+    /// Reads `folder`: metrics.jsonl is required; steps.csv and the JSON artefacts are read when
+    /// present. Every parse error is an InputError naming the file (and the line).
+    public static func load(folder: String, name: String? = nil) throws -> RunRecord {
+        let fm = FileManager.default
+        let metrics = folder + "/metrics.jsonl"
+        guard fm.fileExists(atPath: metrics) else { throw InputError("\(metrics): not found (expected one JSON object per epoch)") }
+        func optional<T>(_ file: String, _ read: (String) throws -> T) throws -> T? {
+            fm.fileExists(atPath: folder + "/" + file) ? try read(folder + "/" + file) : nil
+        }
+        return RunRecord(
+            name: name ?? URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent,
+            folder: folder,
+            epochs: try MetricsReader.read(path: metrics),
+            steps: try optional("steps.csv") { try StepsReader.read(path: $0) } ?? [],
+            confusion: try optional("confusion.json") { try ConfusionRecord.load(path: $0) },
+            filters: try optional("filters.json") { try ImageGridRecord.load(path: $0) },
+            features: try optional("features.json") { try ImageGridRecord.load(path: $0) })
+    }
+
+    /// The runs in `folder`: the folder itself when metrics.jsonl is directly inside it, else
+    /// every subfolder holding one (an experiment: one variant per subfolder), in natural order
+    /// (np2 before np16).
+    public static func loadAll(folder: String) throws -> [RunRecord] {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: folder + "/metrics.jsonl") { return [try load(folder: folder)] }
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw InputError("\(folder): not a folder (expected a run folder or an experiment folder)")
+        }
+        let names = try fm.contentsOfDirectory(atPath: folder)
+            .filter { fm.fileExists(atPath: folder + "/" + $0 + "/metrics.jsonl") }
+            .sorted(by: naturalOrder)
+        guard !names.isEmpty else {
+            throw InputError("\(folder): no metrics.jsonl in it or in any subfolder (expected a run or experiment folder)")
+        }
+        return try names.map { try load(folder: folder + "/" + $0, name: $0) }
+    }
+}
+
+/// "a2" < "a10": digit runs compare as numbers, everything else character by character.
+func naturalOrder(_ a: String, _ b: String) -> Bool {
+    func chunks(_ s: String) -> [(String, Int?)] {
+        var out: [(String, Int?)] = [], cur = "", digits = false
+        for c in s {
+            if !cur.isEmpty, c.isNumber != digits { out.append((cur, digits ? Int(cur) : nil)); cur = "" }
+            digits = c.isNumber; cur.append(c)
+        }
+        if !cur.isEmpty { out.append((cur, digits ? Int(cur) : nil)) }
+        return out
+    }
+    for (x, y) in zip(chunks(a), chunks(b)) where x.0 != y.0 {
+        if let nx = x.1, let ny = y.1, nx != ny { return nx < ny }
+        return x.0 < y.0
+    }
+    return a.count < b.count
+}

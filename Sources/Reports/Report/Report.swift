@@ -1,0 +1,45 @@
+// Report.build turns a run folder, or an experiment folder of runs, into pictures written
+// beside the data: one .svg per figure, report.html (all of them inline, self-contained) and
+// summary.md (the per-variant table and most-confused classes).
+
+import Foundation
+import NN
+
+public enum Report {
+    /// Reads `folder` (see RunRecord.loadAll), writes the report files into it and returns their
+    /// paths: every figure's .svg, then report.html, then summary.md.
+    @discardableResult
+    public static func build(folder: String) throws -> [String] {
+        let runs = try RunRecord.loadAll(folder: folder)
+        let name = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+        let figures = CurveFigures.all(runs) + ImageFigures.all(runs)
+        var written: [String] = []
+        func write(_ text: String, _ file: String) throws {
+            let path = folder + "/" + file
+            do {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw InputError("\(path): cannot be written (\(error.localizedDescription))")
+            }
+            written.append(path)
+        }
+        for f in figures { try write(f.svg, f.file) }
+        try write(HTMLPage.render(title: "dtrain report: \(name)", runs: runs, figures: figures), "report.html")
+        try write(summaryMarkdown(name: name, runs: runs), "summary.md")
+        return written
+    }
+
+    /// summary.md: the table of RunSummary rows, then each variant's most confused classes.
+    public static func summaryMarkdown(name: String, runs: [RunRecord]) -> String {
+        var out = "# dtrain report: \(name)\n\n"
+        out += "Final epoch of each variant; train seconds is the sum of epoch times, images/s the mean over epochs.\n\n"
+        out += RunSummary.markdownTable(runs.map(RunSummary.init))
+        let confused = runs.compactMap { r in r.confusion.map { (r.name, $0) } }
+        if !confused.isEmpty { out += "\n## Most confused classes (true -> predicted)\n" }
+        for (variant, c) in confused {
+            out += "\n### \(variant)\n\n| true | predicted | count |\n|---|---|---:|\n"
+            for (t, p, n) in c.mostConfused(5) { out += "| \(c.classLabels[t]) | \(c.classLabels[p]) | \(n) |\n" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,69 @@
+// The one-row-per-variant summary: final-epoch losses and accuracies, total training seconds
+// (sum of epoch_seconds), mean images/s (mean over epochs), world size. Rendered as the
+// markdown table of summary.md and the HTML table at the top of report.html, same numbers.
+
+import Foundation
+
+public struct RunSummary {
+    public var variant: String
+    public var finalEpoch: Int?
+    public var trainLoss: Double?
+    public var valLoss: Double?
+    public var valAccuracy: Double?
+    public var testAccuracy: Double?
+    public var testTop5: Double?
+    public var trainSeconds: Double?
+    public var imagesPerSec: Double?
+    public var worldSize: Int?
+
+    public init(_ run: RunRecord) {
+        variant = run.name
+        let last = run.epochs.last
+        finalEpoch = last?.epoch
+        trainLoss = last?.trainLoss
+        valLoss = last?.valLoss
+        valAccuracy = last?.valAccuracy
+        testAccuracy = last?.testAccuracy
+        testTop5 = last?.testTop5
+        worldSize = last?.worldSize
+        let seconds = run.epochs.map(\.epochSeconds).filter(\.isFinite)
+        trainSeconds = seconds.isEmpty ? nil : seconds.reduce(0, +)
+        let rates = run.epochs.map(\.imagesPerSec).filter(\.isFinite)
+        imagesPerSec = rates.isEmpty ? nil : rates.reduce(0, +) / Double(rates.count)
+    }
+
+    /// Column titles and the decimals each number is printed with (nil: an integer).
+    public static let columns: [(title: String, decimals: Int?)] = [
+        ("final epoch", nil), ("train loss", 4), ("val loss", 4), ("val acc (%)", 2), ("test acc (%)", 2),
+        ("test top-5 (%)", 2), ("train seconds", 1), ("images/s", 0), ("world size", nil),
+    ]
+
+    /// The printed cells, in `columns` order; "n/a" for a missing or non-finite value.
+    public var cells: [String] {
+        let values: [Double?] = [finalEpoch.map(Double.init), trainLoss, valLoss, valAccuracy, testAccuracy,
+                                 testTop5, trainSeconds, imagesPerSec, worldSize.map(Double.init)]
+        return zip(values, Self.columns).map { v, c in
+            guard let v, v.isFinite else { return "n/a" }
+            return String(format: "%.\(c.decimals ?? 0)f", v)
+        }
+    }
+
+    public static func markdownTable(_ rows: [RunSummary]) -> String {
+        var out = "| variant | " + columns.map(\.title).joined(separator: " | ") + " |\n"
+        out += "|---|" + String(repeating: "---:|", count: columns.count) + "\n"
+        for r in rows { out += "| " + markdownCell(r.variant) + " | " + r.cells.joined(separator: " | ") + " |\n" }
+        return out
+    }
+
+    public static func htmlTable(_ rows: [RunSummary]) -> String {
+        var out = "<table>\n<thead><tr><th>variant</th>" + columns.map { "<th>\(XMLText.escape($0.title))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        for r in rows {
+            out += "<tr><td>\(XMLText.escape(r.variant))</td>" + r.cells.map { "<td class=\"num\">\($0)</td>" }.joined() + "</tr>\n"
+        }
+        return out + "</tbody>\n</table>\n"
+    }
+
+    private static func markdownCell(_ s: String) -> String {
+        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+}

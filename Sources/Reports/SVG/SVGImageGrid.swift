@@ -1,0 +1,63 @@
+// A grid of grey-scale images (first-layer filters, feature maps), each in a square cell with an
+// optional caption. Images are embedded as PNG data: URIs (upscaled so they stay crisp) or, in
+// `.rects` mode, drawn as one <rect> per pixel for viewers that refuse data URIs.
+
+import Foundation
+
+public struct SVGImageGrid {
+    public enum Mode { case png, rects }
+
+    public var title: String
+    public var subtitle: String?
+    public var images: [GrayImage]
+    public var captions: [String]
+    public var columns: Int
+    public var cell: Double                  // the longer side of each drawn image, in px
+    public var mode: Mode
+
+    public init(title: String, images: [GrayImage], captions: [String] = [], columns: Int? = nil,
+                cell: Double? = nil, mode: Mode = .png) {
+        self.title = title
+        self.images = images
+        self.captions = captions
+        self.columns = max(1, columns ?? min(max(images.count, 1), 8))
+        // Default: 56 px, larger for bigger images (3 px per pixel, up to 112 px).
+        self.cell = cell ?? min(112, max(56, 3 * Double(images.map { max($0.width, $0.height) }.max() ?? 0)))
+        self.mode = mode
+    }
+
+    public func render() -> String {
+        let gap = 10.0, captionRoom = captions.isEmpty ? 0.0 : 14
+        let rows = (images.count + columns - 1) / columns
+        let top = subtitle == nil ? 36.0 : 50.0
+        let width = 10 + Double(columns) * (cell + gap)
+        var svg = SVGWriter(width: width, height: top + Double(max(rows, 1)) * (cell + gap + captionRoom) + 6,
+                            title: title, subtitle: subtitle)
+        if images.isEmpty { svg.text("no images", x: 10, y: top + 20, size: 12, fill: "#999999") }
+        for (k, image) in images.enumerated() {
+            let x = 10 + Double(k % columns) * (cell + gap)
+            let y = top + Double(k / columns) * (cell + gap + captionRoom)
+            let s = cell / Double(max(image.width, image.height))
+            let w = Double(image.width) * s, h = Double(image.height) * s
+            switch mode {
+            case .png:
+                let factor = max(1, Int((cell / Double(max(image.width, image.height))).rounded(.up)))
+                let uri = PNG.dataURI(image.upscaled(by: factor).png)
+                svg.raw("<image x=\"\(svgNumber(x))\" y=\"\(svgNumber(y))\" width=\"\(svgNumber(w))\" height=\"\(svgNumber(h))\" preserveAspectRatio=\"none\" image-rendering=\"pixelated\" href=\"\(uri)\"/>")
+            case .rects:
+                for py in 0..<image.height {
+                    for px in 0..<image.width {
+                        let g = image.pixels[py * image.width + px]
+                        svg.rect(x: x + Double(px) * s, y: y + Double(py) * s, width: s + 0.05, height: s + 0.05,
+                                 fill: String(format: "#%02x%02x%02x", g, g, g))
+                    }
+                }
+            }
+            svg.rect(x: x, y: y, width: w, height: h, fill: "none", stroke: "#bbbbbb")
+            if k < captions.count {
+                svg.text(captions[k], x: x + w / 2, y: y + h + 12, size: 10, anchor: .middle, fill: "#555555")
+            }
+        }
+        return svg.render()
+    }
+}
