@@ -16,6 +16,9 @@ public protocol Communicator: AnyObject {
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>)
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>)
+    /// Element-wise sum onto `root` only (the parameter-server pattern); other ranks' buffers are
+    /// left as they were.
+    func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int)
     /// Element-wise maximum across ranks, in place.
     func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>)
     /// Copies `root`'s buffer into every rank's buffer (same count on every rank).

@@ -19,6 +19,7 @@ public final class LocalCommunicator: Communicator {
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) {}
     public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {}
+    public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) { checkRoot(root) }
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
         checkRoot(root)

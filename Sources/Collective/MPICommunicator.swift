@@ -56,6 +56,15 @@ public final class MPICommunicator: Communicator {
         allreduce(buffer, cmpi_double(), cmpi_op_max())
     }
 
+    public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
+        checkRoot(root)
+        guard let base = buffer.baseAddress else { return }
+        forEachChunk(buffer.count) { offset, count in
+            let send: UnsafeRawPointer? = rank == root ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(base + offset)
+            check(MPI_Reduce(send, base + offset, count, cmpi_float(), cmpi_op_sum(), Int32(root), comm), "MPI_Reduce")
+        }
+    }
+
     private func allreduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ type: MPI_Datatype, _ op: MPI_Op) {
         guard let base = buffer.baseAddress else { return }
         forEachChunk(buffer.count) { offset, count in

@@ -23,6 +23,9 @@ public final class Network {
     private var batch = 0
     /// When set, every pass adds each layer's seconds here (benchmarks; nil in training).
     public var profile: LayerProfile?
+    /// Called with i after layer i's backward: its parameter gradients are final (bucketed
+    /// allreduce starts a bucket's reduction here, overlapping the rest of backward).
+    public var afterLayerBackward: ((Int) -> Void)?
 
     /// `gradientStorage`, when given, must hold at least `plan.parameterCount` floats and outlive
     /// the network (the trainer passes its allreduce buffer so gradients need no copy).
@@ -137,6 +140,7 @@ public final class Network {
             let t0 = profile == nil ? 0 : profileClock()
             layers[i].backward(layerInput, activations[i].pointer, deltas[i].pointer, dx, batch: batch)
             if let profile { profile.backward[i] += profileClock() - t0 }
+            afterLayerBackward?(i)
         }
     }
 

@@ -19,6 +19,8 @@ public struct ResumePoint {
     public var bestValidation: Double
     public var configYAML: String
     public var epochSums: PartialEpoch?
+    /// The exact strategy's fixed-point scale at the checkpoint (bit-identical resume).
+    public var exactShift: Int?
 
     /// Rank 0 reads the header of FILE (or DIR/latest.safetensors); every rank gets the result.
     public static func read(_ pathOrFolder: String, comm: Communicator) throws -> ResumePoint {
@@ -48,6 +50,7 @@ public struct ResumePoint {
         return ResumePoint(path: object["__path"] ?? pathOrFolder, step: int("step"), epoch: int("epoch"),
                            worldSize: int("world_size"), globalBatch: int("global_batch"),
                            bestValidation: double("best_val_accuracy") ?? -Double.infinity,
-                           configYAML: object["config"] ?? "", epochSums: partial)
+                           configYAML: object["config"] ?? "", epochSums: partial,
+                           exactShift: object["exact_shift"].flatMap(Int.init))
     }
 }

@@ -63,6 +63,8 @@ public final class Trainer {
     private var bestValidation = -Double.infinity
     private var resumedFrom: String?
     private let faults = FaultInjection.fromEnvironment()
+    private let exchanger: GradientExchange
+    private let exactMicroBatch: Int
 
     /// Global steps completed so far.
     public private(set) var step = 0
@@ -96,6 +98,11 @@ public final class Trainer {
         }
         testEval = Evaluator(network: network, set: data.test, comm: comm, batch: t.evalBatch,
                              normalization: config.data.normalize, positiveClass: config.data.positiveClass)
+        exchanger = GradientExchange(strategy: t.allreduce, comm: comm, network: network, buffer: exchange, bucketMB: t.bucketMB)
+        exactMicroBatch = t.microBatch ?? min(t.batchSize, 8)
+        if t.allreduce == .exact, t.batchSize % exactMicroBatch != 0 {
+            throw InputError("\(config.source): train.micro_batch: \(exactMicroBatch) does not divide the per-rank batch \(t.batchSize) (exact needs whole micro-batches on every rank)")
+        }
         log = RunLog(enabled: comm.rank == 0 && !quiet)
         progress = ProgressBar(enabled: comm.rank == 0 && !quiet && ProgressBar.wanted)
         network.reserve(batch: max(t.batchSize, t.evalBatch))
@@ -129,6 +136,7 @@ public final class Trainer {
             throw InputError("\(point.path): checkpoint is at step \(step), past this run's \(totalSteps) steps (raise train.epochs)")
         }
         bestValidation = point.bestValidation
+        if let shift = point.exactShift { exchanger.shift = shift }
         sums = EpochSums()
         if step % shards.stepsPerEpoch != 0, let s = point.epochSums {
             sums.lossSum = s.lossSum; sums.correct = s.correct; sums.seen = s.seen; sums.seconds = s.seconds
@@ -192,22 +200,25 @@ public final class Trainer {
         permutationEpoch = epoch
     }
 
-    /// One global step: load this rank's slice, forward/backward, ONE allreduce of gradients and
-    /// statistics, scale by 1/world size, SGD. Allocates nothing.
+    /// One global step: load this rank's slice, forward/backward, combine gradients and the
+    /// step's statistics across ranks (train.allreduce; flat = ONE allreduce), SGD. Allocates nothing.
     func trainStep(epoch: Int) throws {
-        let p = network.parameterCount, b = config.train.batchSize, k = network.outputShape.count
+        let p = network.parameterCount, b = config.train.batchSize
         let t0 = monotonicSeconds()
         let range = shards.rankRange(step: step - (epoch - 1) * shards.stepsPerEpoch, rank: comm.rank)
         permutation.withUnsafeBufferPointer { loader.load(UnsafeBufferPointer(rebasing: $0[range])) }
         let t1 = monotonicSeconds()
-        network.zeroGradients()
         let context = PassContext(training: true, seed: config.seed, epoch: epoch, sampleIDs: UnsafePointer(loader.sampleIDs))
-        let logits = network.forward(loader.x.pointer, batch: b, context: context)
-        let stats = lossFunction.evaluate(logits: logits, labels: loader.labels, batch: b, classes: k,
-                                          gradient: network.outputGradient, scale: 1 / Float(b))
-        network.backward()
-        exchange[p] = Float(stats.lossSum); exchange[p + 1] = Float(stats.correct); exchange[p + 2] = Float(b)
-        sums.localCorrect += stats.correct; sums.localSeen += b
+        var exactMax = 0.0
+        let ownShard = (sums.localCorrect, sums.localSeen)
+        if exchanger.strategy == .exact {
+            exactMax = computeExact(context: context)
+        } else {
+            network.zeroGradients()
+            let stats = forwardLoss(offset: 0, count: b, context: context)
+            exchange[p] = Float(stats.lossSum); exchange[p + 1] = Float(stats.correct); exchange[p + 2] = Float(b)
+            network.backward()
+        }
         let t2 = monotonicSeconds()
         faults.delayIfAsked(rank: comm.rank, step: step + 1)
         let joining = step + 1
@@ -216,23 +227,84 @@ public final class Trainer {
                      + "\(ranks.count > 1 ? "have" : "has") not joined step \(joining) for \(Int(seconds)) s")
         }
         let t3 = monotonicSeconds()
-        comm.allreduceSum(exchange)
+        let g = exchange.baseAddress!
+        let lr = schedule.at(step: step)
+        switch exchanger.strategy {
+        case .exact:
+            let micro = exactMicroBatches
+            var used = exchanger.shift
+            while !exchanger.reduceFixed(microBatches: micro, maxAbs: exactMax) {
+                used = exchanger.shift                     // overflow somewhere: redo at the smaller scale
+                (sums.localCorrect, sums.localSeen) = ownShard
+                exactMax = computeExact(context: context)
+            }
+            exchanger.decodeFixed(usedShift: used, microBatches: micro)
+        case .flat, .bucketed:
+            exchanger.reduce()
+            let scale = 1 / Float(comm.size)
+            for i in 0..<p { g[i] *= scale }
+        case .coordinator:
+            exchanger.reduce()
+            if isRoot {
+                let scale = 1 / Float(comm.size)
+                for i in 0..<p { g[i] *= scale }
+                if (Double(g[p]) / Double(g[p + 2])).isFinite {
+                    optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
+                }
+            }
+            exchanger.shareStatistics()
+        }
         let t4 = monotonicSeconds()
         let stepLoss = Double(exchange[p]) / Double(exchange[p + 2])
         guard stepLoss.isFinite else {
             files?.close()
             throw TrainingDiverged(step: step + 1, epoch: epoch, loss: stepLoss)
         }
-        let g = exchange.baseAddress!, scale = 1 / Float(comm.size)
-        for i in 0..<p { g[i] *= scale }
-        let lr = schedule.at(step: step)
-        optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
+        if exchanger.strategy == .coordinator {
+            exchanger.shareParameters(network.parameters)
+        } else {
+            optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
+        }
         let t5 = monotonicSeconds()
         sums.times.data += t1 - t0; sums.times.compute += t2 - t1; sums.times.wait += t3 - t2
         sums.times.comm += t4 - t3; sums.times.optimizer += t5 - t4
+        if exchanger.strategy == .coordinator { sums.times.comm += t5 - t4; sums.times.optimizer -= t5 - t4 }
         sums.lossSum += Double(exchange[p]); sums.correct += Double(exchange[p + 1]); sums.seen += Double(exchange[p + 2])
         step += 1
         files?.recordStep(step: step, epoch: epoch, loss: stepLoss, lr: lr)
+    }
+
+    /// Forward and loss over `count` loaded samples starting at `offset`; writes dLoss/dlogits
+    /// (mean over those samples) and counts this rank's own-shard accuracy.
+    private func forwardLoss(offset: Int, count: Int, context: PassContext) -> LossStats {
+        var context = context
+        context.sampleIDs = UnsafePointer(loader.sampleIDs + offset)
+        let k = network.outputShape.count
+        let logits = network.forward(loader.x.pointer + offset * network.inputShape.count, batch: count, context: context)
+        let stats = lossFunction.evaluate(logits: logits, labels: loader.labels + offset, batch: count, classes: k,
+                                          gradient: network.outputGradient, scale: 1 / Float(count))
+        sums.localCorrect += stats.correct; sums.localSeen += count
+        return stats
+    }
+
+    /// Micro-batches of the whole global batch (exact strategy).
+    var exactMicroBatches: Int { comm.size * config.train.batchSize / exactMicroBatch }
+
+    /// Exact strategy: every micro-batch's gradient, computed alone, added in fixed point.
+    /// Returns the largest |gradient| seen (for the next step's scale).
+    private func computeExact(context: PassContext) -> Double {
+        let m = exactMicroBatch, count = config.train.batchSize / m
+        let limit = Double(sign: .plus, exponent: 62, significand: 1) / Double(exactMicroBatches)
+        exchanger.clearFixed()
+        var largest = 0.0
+        for j in 0..<count {
+            network.zeroGradients()
+            let stats = forwardLoss(offset: j * m, count: m, context: context)
+            network.backward()
+            largest = max(largest, exchanger.accumulateFixed(gradient: exchange.baseAddress!, lossSum: stats.lossSum,
+                                                            correct: stats.correct, samples: m, limit: limit))
+        }
+        return largest
     }
 
     /// Runs `steps` training steps from the current step (no evaluation, no files) and returns
@@ -301,6 +373,8 @@ public final class Trainer {
             "model": config.model.name,
             "dtrain_version": dtrainVersion,
             "val_accuracy": validation.map { String(format: "%.4f", $0) } ?? "",
+            "allreduce": config.train.allreduce.rawValue,
+            "exact_shift": String(exchanger.shift),
         ]
         let improved = validation.map { $0 > bestValidation } ?? false
         if let validation, improved { bestValidation = validation }
