@@ -45,10 +45,12 @@ public struct RunConfig {
     public var checkpoint = CheckpointConfig()
     public var seed: UInt64 = 42
     public var output = "runs/default"
+    /// Per-layer diagnostics in metrics.jsonl each epoch (rank 0, a fixed validation batch).
+    public var diagnostics = true
     public var source: String                 // the config file
     public var resolved: ConfigValue          // the config tree after --set, model inlined
 
-    public static let topKeys = ["model", "data", "train", "checkpoint", "seed", "output", "diagnostics"]
+    public static let topKeys = ["model", "init", "data", "train", "checkpoint", "seed", "output", "diagnostics"]
 
     /// Loads `path` and applies `overrides` ("train.lr=0.1").
     public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
@@ -115,6 +117,8 @@ public struct RunConfig {
             model = try ModelSpec.parse(modelCursor)
         }
         var config = RunConfig(model: model, source: file, resolved: resolvedTree)
+        // `init:` replaces the model's default initialisation (per-layer init in the spec still wins)
+        if let v = m["init"] { config.model.initPreset = try InitPreset.parse(v) }
         if let d = m["data"] {
             let dm = try d.map(allowed: ["dataset", "path", "validation", "normalize", "positive_class"])
             if let v = dm["dataset"] {
@@ -189,6 +193,7 @@ public struct RunConfig {
             config.seed = UInt64(s)
         }
         if let v = m["output"] { config.output = try v.string() }
+        if let v = m["diagnostics"] { config.diagnostics = try v.bool() }
         if config.model.layers.isEmpty { throw InputError("\(file): model: no layers") }
         _ = try NetworkPlan(config.model)
         return config

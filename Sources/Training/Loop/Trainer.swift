@@ -64,6 +64,7 @@ public final class Trainer {
     private var resumedFrom: String?
     private let faults = FaultInjection.fromEnvironment()
     private let exchanger: GradientExchange
+    private var diagnostics: Diagnostics?
     private let exactMicroBatch: Int
 
     /// Global steps completed so far.
@@ -103,9 +104,13 @@ public final class Trainer {
         if t.allreduce == .exact, t.batchSize % exactMicroBatch != 0 {
             throw InputError("\(config.source): train.micro_batch: \(exactMicroBatch) does not divide the per-rank batch \(t.batchSize) (exact needs whole micro-batches on every rank)")
         }
+        if comm.rank == 0, config.diagnostics {
+            diagnostics = Diagnostics(network: network, set: data.validation ?? data.test, normalization: config.data.normalize,
+                                      positiveClass: config.data.positiveClass)
+        }
         log = RunLog(enabled: comm.rank == 0 && !quiet)
         progress = ProgressBar(enabled: comm.rank == 0 && !quiet && ProgressBar.wanted)
-        network.reserve(batch: max(t.batchSize, t.evalBatch))
+        network.reserve(batch: max(t.batchSize, min(t.evalBatch, Evaluator.chunkLimit)))
     }
 
     deinit { exchange.deallocate() }
@@ -323,8 +328,9 @@ public final class Trainer {
     /// and the epoch's checkpoints.
     private func endOfEpoch(epoch: Int) throws -> JSONObject {
         let evalStart = monotonicSeconds()
+        let last = step >= totalSteps
         let validation = validationEval?.run()
-        let test = testEval.run()
+        let test = testEval.run(confusion: last)
         let evalSeconds = monotonicSeconds() - evalStart
         let local = sums.localSeen > 0 ? 100 * Double(sums.localCorrect) / Double(sums.localSeen) : 0
         let rankAccuracy = comm.allgather([local]).map { $0.first ?? 0 }
@@ -349,6 +355,13 @@ public final class Trainer {
         m.set("data_seconds", .double(times.data))
         m.set("wait_seconds", .double(times.wait))
         m.set("rank_train_accuracy", .array(rankAccuracy.map { .double($0) }))
+        if let diagnostics { m.set("diagnostics", diagnostics.measure()) }
+        if last, isRoot {
+            try Artifacts.writeConfusion(test, folder: config.output)
+            try Artifacts.writeFilters(network, folder: config.output)
+            try Artifacts.writeFeatures(network, digit: data.test.subset(0..<min(1, data.test.count)),
+                                        normalization: config.data.normalize, folder: config.output)
+        }
         log.epoch(m, epochs: config.train.epochs, classes: network.outputShape.count)
         files?.recordEpoch(m)
         try saveCheckpoints(epoch: epoch, validation: validation?.accuracy ?? test.accuracy)
