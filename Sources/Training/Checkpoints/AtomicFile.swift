@@ -61,7 +61,20 @@ public func checkWritableDirectory(_ path: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw InputError("\(path): cannot create output folder: \(error.localizedDescription)")
+            // name the first part of the path that exists but is not a folder, if any
+            var blocker = path
+            var isDirectory: ObjCBool = false
+            var prefix = path.hasPrefix("/") ? "" : "."
+            for part in path.split(separator: "/") {
+                prefix += "/" + part
+                if FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    blocker = prefix
+                    break
+                }
+            }
+            throw InputError(blocker != path
+                ? "\(path): cannot create output folder: \(blocker) is a file, expected a folder (or nothing) there"
+                : "\(path): cannot create output folder: permission denied or read-only file system")
         }
     }
     let probe = path + "/.dtrain-probe-\(getpid())"

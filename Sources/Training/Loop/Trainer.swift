@@ -401,7 +401,7 @@ public final class Trainer {
             meta["rank_seen"] = counts.map { String(Int($0[1])) }.joined(separator: ",")
         }
         let folder = config.output
-        let midEpoch = validation == nil
+        let midEpoch = step % shards.stepsPerEpoch != 0     // every_steps, or a run cut short by max_steps
         let name = midEpoch ? String(format: "checkpoint-step%07d.safetensors", step)
                             : String(format: "checkpoint-epoch%03d.safetensors", epoch)
         try Checkpoint.save(path: folder + "/" + name, network: network, optimizer: optimizer, metadata: meta)
