@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import NN
 import Training
 import Collective
 
@@ -20,6 +21,12 @@ struct Train: ParsableCommand {
 
     @Option(name: .long, help: "Communicator: auto (MPI when started by mpirun), local or mpi.")
     var comm: CommKind = .auto
+
+    @Option(name: .long, help: "Write a Chrome trace-event JSON of the first --trace-steps steps (one track per rank).")
+    var trace: String?
+
+    @Option(name: .long, help: "Steps recorded by --trace.")
+    var traceSteps: Int = 50
 
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
@@ -48,6 +55,10 @@ struct Train: ParsableCommand {
             let trainer = try Trainer(config: runConfig, comm: comm, data: data, quiet: quiet)
             try preflight(try Fingerprint.of(config: runConfig, parameterCount: trainer.network.parameterCount), comm: comm)
             if let note, !quiet { trainer.log.say(note) }
+            if let trace {
+                guard traceSteps > 0 else { throw InputError("--trace-steps: expected a positive number of steps") }
+                trainer.enableTrace(path: trace, steps: traceSteps)
+            }
             if let point { try trainer.resume(from: point) } else { trainer.initializeParameters() }
             _ = try trainer.run()
         }

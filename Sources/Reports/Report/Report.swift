@@ -12,7 +12,7 @@ public enum Report {
     public static func build(folder: String) throws -> [String] {
         let runs = try RunRecord.loadAll(folder: folder)
         let name = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
-        let figures = CurveFigures.all(runs) + ImageFigures.all(runs)
+        let figures = CurveFigures.all(runs) + ImageFigures.all(runs) + TimelineFigures.all(runs)
         var written: [String] = []
         func write(_ text: String, _ file: String) throws {
             let path = folder + "/" + file

@@ -65,6 +65,10 @@ public final class Trainer {
     private let faults = FaultInjection.fromEnvironment()
     private let exchanger: GradientExchange
     private var diagnostics: Diagnostics?
+    private var trace: StepTrace?
+
+    /// Records a Chrome trace of the first `steps` steps into `path` (written when they are done).
+    public func enableTrace(path: String, steps: Int) { trace = StepTrace(path: path, steps: steps) }
     private let exactMicroBatch: Int
 
     /// Global steps completed so far.
@@ -163,6 +167,7 @@ public final class Trainer {
         }
         log.header(config: config, comm: comm, network: network, lr: schedule.base, stepsPerEpoch: shards.stepsPerEpoch,
                    trainCount: data.train.count, validationCount: data.validation?.count ?? 0, testCount: data.test.count)
+        trace?.start(comm: comm)
         if let resumedFrom { log.say("resumed from \(resumedFrom) at step \(step) (epoch \(step / shards.stepsPerEpoch + 1))") }
         var outcome = TrainingOutcome()
         while step < totalSteps {
@@ -187,6 +192,10 @@ public final class Trainer {
             progress.clear()
             outcome.epochs.append(try endOfEpoch(epoch: epoch))
             sums = EpochSums()
+        }
+        if let trace {
+            try trace.write(comm: comm)
+            log.say("trace of \(min(trace.steps, step)) steps: \(trace.path) (open in chrome://tracing or ui.perfetto.dev)")
         }
         outcome.checksum = try verifyReplicas()
         files?.close()
@@ -222,6 +231,7 @@ public final class Trainer {
             network.zeroGradients()
             let stats = forwardLoss(offset: 0, count: b, context: context)
             exchange[p] = Float(stats.lossSum); exchange[p + 1] = Float(stats.correct); exchange[p + 2] = Float(b)
+            if let trace { let tf = monotonicSeconds(); trace.record(.forward, step: step + 1, t1, tf); traceBackwardStart = tf }
             network.backward()
         }
         let t2 = monotonicSeconds()
@@ -271,6 +281,13 @@ public final class Trainer {
             optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
         }
         let t5 = monotonicSeconds()
+        if let trace {
+            let s = step + 1
+            trace.record(.data, step: s, t0, t1)
+            if exchanger.strategy == .exact { trace.record(.forward, step: s, t1, t2) }
+            else { trace.record(.backward, step: s, traceBackwardStart, t2) }
+            trace.record(.wait, step: s, t2, t3); trace.record(.allreduce, step: s, t3, t4); trace.record(.optimizer, step: s, t4, t5)
+        }
         sums.times.data += t1 - t0; sums.times.compute += t2 - t1; sums.times.wait += t3 - t2
         sums.times.comm += t4 - t3; sums.times.optimizer += t5 - t4
         if exchanger.strategy == .coordinator { sums.times.comm += t5 - t4; sums.times.optimizer -= t5 - t4 }
@@ -278,6 +295,8 @@ public final class Trainer {
         step += 1
         files?.recordStep(step: step, epoch: epoch, loss: stepLoss, lr: lr)
     }
+
+    private var traceBackwardStart = 0.0
 
     /// Forward and loss over `count` loaded samples starting at `offset`; writes dLoss/dlogits
     /// (mean over those samples) and counts this rank's own-shard accuracy.
