@@ -1,6 +1,7 @@
 // torchsummary-style model summary (DESIGN.md "Summary conventions"). One row per spec layer with
 // output shape [-1, C, H, W] / [-1, N], Weights, Biases and Param # columns. "MB" is
-// torchsummary's: bytes / 1024^2 at 4 bytes per number.
+// torchsummary's: bytes / 1024^2 at 4 bytes per number. With `exchange` set (`--world N`), the
+// gradient bytes a ring allreduce moves per step and its predicted time are added below.
 
 import Foundation
 
@@ -16,6 +17,29 @@ public struct ModelSummary: Sendable {
     public var rows: [Row]
     public var totalParams: Int
     public var trainableParams: Int { totalParams }
+    /// What data parallelism at some world size exchanges per step (nil: not asked for).
+    public var exchange: GradientExchange?
+
+    /// The gradient allreduce of one step at `world` ranks, and its predicted time.
+    public struct GradientExchange: Sendable {
+        public var world: Int
+        public var gradientBytes: Int            // 4 x params: the Float gradient buffer
+        public var ringBytesPerRank: Double      // 2(N-1)/N x gradientBytes: sent (and received) by each rank
+        public var predictedSeconds: Double      // 2(N-1)·alpha + ringBytesPerRank·beta
+        public var alphaSeconds: Double, betaSecondsPerByte: Double
+        public var source: String                // where alpha and beta came from
+
+        public init(world: Int, gradientBytes: Int, ringBytesPerRank: Double, predictedSeconds: Double,
+                    alphaSeconds: Double, betaSecondsPerByte: Double, source: String) {
+            self.world = world
+            self.gradientBytes = gradientBytes
+            self.ringBytesPerRank = ringBytesPerRank
+            self.predictedSeconds = predictedSeconds
+            self.alphaSeconds = alphaSeconds
+            self.betaSecondsPerByte = betaSecondsPerByte
+            self.source = source
+        }
+    }
 
     public var inputSizeMB: Double { Double(input.count) * 4 / 1_048_576 }
     public var forwardBackwardSizeMB: Double { 2 * Double(rows.reduce(0) { $0 + $1.outputShape.count }) * 4 / 1_048_576 }
@@ -59,6 +83,15 @@ public struct ModelSummary: Sendable {
         out += String(format: "Estimated Total Size (MB): %.2f\n", totalSizeMB)
         out += rule + "\n"
         out += "MB as torchsummary counts it: bytes / 1024^2 at 4 bytes per number; pass size = 2 x every row's output.\n"
+        if let e = exchange {
+            out += rule + "\n"
+            out += "World size: \(e.world) (one ring allreduce of every gradient per step)\n"
+            out += "Gradient bytes per step: \(grouped(e.gradientBytes)) (4 x \(grouped(totalParams)) params)\n"
+            out += "Ring allreduce bytes sent per rank: \(grouped(Int(e.ringBytesPerRank.rounded()))) (2(N-1)/N x gradient bytes)\n"
+            out += String(format: "Predicted allreduce per step: %.3f ms (alpha %.2f us, %.2f GB/s: %@)\n",
+                          1000 * e.predictedSeconds, 1e6 * e.alphaSeconds, 1e-9 / e.betaSecondsPerByte, e.source)
+            out += rule + "\n"
+        }
         return out
     }
 
@@ -73,7 +106,20 @@ public struct ModelSummary: Sendable {
             + "\"layers\": [\(layers.joined(separator: ", "))], \"total_params\": \(totalParams), "
             + "\"trainable_params\": \(trainableParams), \"input_size_mb\": \(mb(inputSizeMB)), "
             + "\"forward_backward_size_mb\": \(mb(forwardBackwardSizeMB)), \"params_size_mb\": \(mb(paramsSizeMB)), "
-            + "\"total_size_mb\": \(mb(totalSizeMB))}"
+            + "\"total_size_mb\": \(mb(totalSizeMB))\(exchangeJSON())}"
+    }
+}
+
+extension ModelSummary {
+    /// The --world keys, each preceded by ", " (empty without an exchange).
+    fileprivate func exchangeJSON() -> String {
+        guard let e = exchange else { return "" }
+        let source = e.source.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return ", \"world_size\": \(e.world), \"gradient_bytes\": \(e.gradientBytes), "
+            + "\"allreduce_bytes_per_rank\": \(Int(e.ringBytesPerRank.rounded())), "
+            + String(format: "\"predicted_allreduce_ms\": %.6g, \"comm_alpha_us\": %.6g, \"comm_beta_s_per_byte\": %.6g, ",
+                     1000 * e.predictedSeconds, 1e6 * e.alphaSeconds, e.betaSecondsPerByte)
+            + "\"comm_model_source\": \"\(source)\""
     }
 }
 

@@ -1,4 +1,6 @@
-// dtrain bench train --config F [--steps N] [--json]  and  dtrain bench conv --input C,H,W --out O --kernel K ...
+// dtrain bench train --config F [--steps N] [--json],  dtrain bench conv --input C,H,W --out O --kernel K ...
+// and dtrain bench comm [--sizes 4,64,1K,...] [--repeats N] [--save FILE]: allreduce time per message
+// size at this world size and the fitted ring model (alpha, beta).
 
 import ArgumentParser
 import Foundation
@@ -8,8 +10,8 @@ import Collective
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure training throughput, per-layer GFLOP/s and single convolutions.",
-        subcommands: [BenchTrain.self, BenchConv.self])
+        abstract: "Measure training throughput, per-layer GFLOP/s, single convolutions and the allreduce.",
+        subcommands: [BenchTrain.self, BenchConv.self, BenchComm.self])
 }
 
 struct BenchTrain: ParsableCommand {
@@ -56,5 +58,48 @@ struct BenchConv: ParsableCommand {
                          input, out, kernel, kernel, stride, pad, batch, r.forwardGFLOPs, r.backwardGFLOPs, r.sgemmGFLOPs,
                          100 * r.forwardGFLOPs / r.sgemmGFLOPs, 100 * r.backwardGFLOPs / r.sgemmGFLOPs))
         } catch { throw CommandFailure.from(error) }
+    }
+}
+
+struct BenchComm: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "comm",
+        abstract: "Allreduce latency and bandwidth over message sizes at this world size; fits the ring model's alpha and beta.",
+        discussion: """
+            Run under mpirun (mpirun -np 2 dtrain bench comm --save runs/comm-fit.json). Each size is timed \
+            after a barrier; the slowest rank's time counts, and the median over repeats is reported. The fit \
+            is T(n) = 2(p-1)·alpha + 2(p-1)/p · n · beta, least squares on the relative error.
+            """)
+
+    @Option(name: .long, help: "Message sizes in bytes, multiples of 4 (K = KiB, M = MiB). Default: 4 B to 64 MiB in powers of 4.")
+    var sizes: String?
+    @Option(name: .long, help: "Timed repeats per size.") var repeats: Int = 20
+    @Option(name: .long, help: "Warm-up allreduces per size (not timed).") var warmup: Int = 3
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+    @Option(name: .long, help: "Save the fit as JSON here (read by dtrain summary --world and dtrain scale).") var save: String?
+    @Option(name: .long, help: "Communicator: auto, local or mpi.") var comm: CommKind = .auto
+
+    func run() throws {
+        try withCommunicator(comm) { comm in
+            guard repeats > 0, warmup >= 0 else { throw InputError("--repeats must be > 0 and --warmup >= 0") }
+            let bytes = try sizes.map(parseByteSizes) ?? defaultAllreduceSizes
+            guard comm.size > 1 else {
+                print("world size 1: an allreduce of one rank moves nothing, so there is nothing to measure; "
+                      + "run it under mpirun, e.g. mpirun -np 2 dtrain bench comm")
+                return
+            }
+            let samples = benchmarkAllreduce(comm: comm, sizes: bytes, repeats: repeats, warmup: warmup)
+            guard comm.isRoot else { return }
+            let fit = try? RingFit(samples: samples, ranks: comm.size)
+            if json {
+                print(allreduceJSON(samples: samples, fit: fit, ranks: comm.size, repeats: repeats))
+            } else {
+                print(allreduceReport(samples: samples, fit: fit, ranks: comm.size, repeats: repeats, warmup: warmup), terminator: "")
+            }
+            if let save {
+                guard let fit else { throw InputError("--save \(save): no fit (needs at least two message sizes that take longer as they grow)") }
+                try CommFitFile.save(fit, host: "\(comm.kind) on \(ProcessInfo.processInfo.hostName)", to: save)
+                if !json { print("saved the fit to \(save)") }
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
-// dtrain summary MODEL.yaml [--input C,H,W] [--json]: torchsummary's table from the spec alone
-// (nothing is allocated, so VGG-16 and AlexNet summarise instantly).
+// dtrain summary MODEL.yaml [--input C,H,W] [--world N [--fit FILE]] [--json]: torchsummary's table
+// from the spec alone (nothing is allocated, so VGG-16 and AlexNet summarise instantly); --world adds
+// the gradient bytes exchanged per step and the predicted ring-allreduce time.
 
 import ArgumentParser
 import Foundation
 import NN
+import Training
 
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +16,12 @@ struct Summary: ParsableCommand {
 
     @Option(name: .long, help: "Input shape C,H,W instead of the spec's.")
     var input: String?
+
+    @Option(name: .long, help: "World size: add the gradient bytes each step exchanges and the predicted allreduce time.")
+    var world: Int?
+
+    @Option(name: .long, help: "Allreduce fit from dtrain bench comm --save (default: runs/comm-fit.json when present, else 5 us / 10 Gb/s).")
+    var fit: String?
 
     @Flag(name: .long, help: "Print one JSON object instead of the table.")
     var json = false
@@ -29,7 +37,15 @@ struct Summary: ParsableCommand {
                 }
                 shape = Shape(c, h, w)
             }
-            let summary = ModelSummary(plan: try NetworkPlan(spec, input: shape))
+            var summary = ModelSummary(plan: try NetworkPlan(spec, input: shape))
+            if let world {
+                guard world >= 1 else { throw InputError("--world \(world): expected a positive number of ranks") }
+                let network = try summaryNetwork(fitPath: fit)
+                summary.exchange = gradientExchange(parameters: summary.totalParams, world: world,
+                                                    network: network.model, source: network.source)
+            } else if fit != nil {
+                throw InputError("--fit needs --world N")
+            }
             print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")
         } catch {
             throw CommandFailure.from(error)

@@ -73,9 +73,12 @@ final class InitTests: XCTestCase {
         }
     }
 
-    /// The alexnet preset's actual values, on mnist-alexnet (the same layer names at MNIST size).
+    /// The alexnet preset's actual values, on mnist-alexnet's layers (the same layer names at MNIST
+    /// size) with the file's per-layer weight scaling removed: the preset alone.
     func testAlexNetPresetValues() throws {
-        let net = Network(plan: try loadPlan("mnist-alexnet"))
+        var spec = try loadPlan("mnist-alexnet").spec
+        for i in spec.layers.indices { spec.layers[i].initOverride = nil }
+        let net = Network(plan: try NetworkPlan(spec))
         net.initialize(seed: 2012)
         func values(_ name: String) throws -> [Float] {
             let t = try XCTUnwrap(net.tensor(named: name), name)
@@ -91,6 +94,22 @@ final class InitTests: XCTestCase {
             let w = try values("\(name).weight")
             XCTAssertEqual(mean(w), 0, accuracy: 0.001, name)
             XCTAssertEqual(standardDeviation(w), 0.01, accuracy: 0.0005, name)
+        }
+    }
+
+    /// mnist-alexnet as shipped: the preset's biases, weights N(0, std) with the per-layer std the
+    /// file sets to keep AlexNet's signal gain at MNIST fan-ins.
+    func testMNISTAlexNetScaledWeights() throws {
+        let net = Network(plan: try loadPlan("mnist-alexnet"))
+        net.initialize(seed: 2012)
+        let expected = ["conv2": 0.02, "conv3": 0.02, "conv4": 0.02, "conv5": 0.02, "fc1": 0.06, "fc2": 0.028]
+        for (name, std) in expected {
+            let t = try XCTUnwrap(net.tensor(named: "\(name).weight"), name)
+            let w = Array(net.parameters[t.offset ..< t.offset + t.count])
+            XCTAssertEqual(mean(w), 0, accuracy: 0.001, name)
+            XCTAssertEqual(standardDeviation(w), std, accuracy: std * 0.05, name)
+            let b = try XCTUnwrap(net.tensor(named: "\(name).bias"), name)
+            XCTAssertEqual(Set(net.parameters[b.offset ..< b.offset + b.count]), name == "conv3" ? [0] : [1], name)
         }
     }
 

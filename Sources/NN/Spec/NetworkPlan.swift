@@ -41,6 +41,22 @@ public struct PlannedLayer: Equatable, Sendable {
     }
 }
 
+/// The most elements one sample's activation, one parameter tensor or the whole model may have (and
+/// the largest kernel, stride or pad): GEMM and MPI take 32-bit counts, and the shape arithmetic
+/// must not overflow. `what` names the place in the message.
+private func checkedCount(_ dims: [Int], _ what: @autoclosure () -> String) throws -> Int {
+    let limit = Int(Int32.max)
+    var n = 1
+    for d in dims {
+        let (p, overflow) = n.multipliedReportingOverflow(by: d)
+        guard d <= limit, !overflow, p <= limit else {
+            throw InputError("\(what()) \(dims.map(String.init).joined(separator: "x")) is too large: expected at most \(limit) (dtrain uses 32-bit counts)")
+        }
+        n = p
+    }
+    return n
+}
+
 public struct NetworkPlan: Equatable, Sendable {
     public var spec: ModelSpec
     public var layers: [PlannedLayer]
@@ -55,6 +71,8 @@ public struct NetworkPlan: Equatable, Sendable {
         if let input { spec.input = input }
         self.spec = spec
         var shape = spec.input
+        _ = try checkedCount(shape.dims, "\(spec.source): input")
+        var total = 0                         // parameters so far
         var counters: [String: Int] = [:]
         var names = Set<String>()
         var planned: [PlannedLayer] = []
@@ -71,6 +89,7 @@ public struct NetworkPlan: Equatable, Sendable {
             }
             func window(_ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int), pool: Bool) throws -> (Int, Int) {
                 try spatial()
+                for v in [k.0, k.1, s.0, s.1, p.0, p.1] { _ = try checkedCount([v], "\(at): kernel, stride or pad") }
                 if pool, p.0 * 2 > k.0 || p.1 * 2 > k.1 {
                     throw InputError("\(at): pad \(p.0)x\(p.1) must be at most half the kernel \(k.0)x\(k.1)")
                 }
@@ -109,6 +128,10 @@ public struct NetworkPlan: Equatable, Sendable {
             case .relu, .sigmoid, .tanh, .leakyrelu, .dropout:
                 break
             }
+            _ = try checkedCount(out.dims, "\(at): output shape")
+            total += try (weight.map { try checkedCount($0, "\(at): weight") } ?? 0)
+                + (bias.map { try checkedCount($0, "\(at): bias") } ?? 0)
+            _ = try checkedCount([total], "\(spec.source): parameter count up to \(at)")
             var isLinear = false
             if case .linear = layer.kind { isLinear = true }
             var inits = spec.initPreset.resolve(layerName: name, isLinear: isLinear, hidden: isLinear && i != lastLinear)

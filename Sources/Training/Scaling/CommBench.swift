@@ -1,0 +1,91 @@
+// `dtrain bench comm`: the time of one in-place Float allreduce per message size at the current
+// world size — warm-up excluded, every repeat started after a barrier, the slowest rank's time per
+// repeat, the median over repeats — and the text/JSON of those timings beside the ring fit.
+
+import Foundation
+import Collective
+import NN
+
+/// 4 B, 16 B, ..., 64 MiB: powers of 4.
+public let defaultAllreduceSizes: [Int] = (0...12).map { 4 << (2 * $0) }
+
+/// Times an allreduce of each of `sizes` bytes (multiples of 4: Float elements) on `comm`.
+/// Every rank must call it with the same arguments; every rank gets the same samples.
+public func benchmarkAllreduce(comm: Communicator, sizes: [Int], repeats: Int, warmup: Int) -> [AllreduceSample] {
+    let largest = (sizes.max() ?? 4) / 4
+    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(largest, 1))
+    buffer.initialize(repeating: 0)
+    defer { buffer.deallocate() }
+    return sizes.map { bytes in
+        let message = UnsafeMutableBufferPointer(rebasing: buffer[0..<max(bytes / 4, 1)])
+        for _ in 0..<warmup { comm.allreduceSum(message) }
+        var times = [Double](repeating: 0, count: repeats)
+        for k in 0..<repeats {
+            comm.barrier()
+            let t0 = monotonicSeconds()
+            comm.allreduceSum(message)
+            times[k] = monotonicSeconds() - t0
+        }
+        times.withUnsafeMutableBufferPointer { comm.allreduceMax($0) }   // the slowest rank, per repeat
+        return AllreduceSample(bytes: bytes, seconds: times.sorted()[repeats / 2])
+    }
+}
+
+/// "4 B", "64 KiB", "16 MiB".
+public func byteLabel(_ bytes: Int) -> String {
+    if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+    if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+    return "\(bytes) B"
+}
+
+/// Parses "4,64,1K,16M" (K = KiB, M = MiB) into byte counts, each a positive multiple of 4.
+public func parseByteSizes(_ text: String) throws -> [Int] {
+    try text.split(separator: ",").map { raw in
+        let s = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        let (digits, unit): (Substring, Int) = s.hasSuffix("M") ? (s.dropLast(), 1 << 20)
+            : s.hasSuffix("K") ? (s.dropLast(), 1 << 10) : (Substring(s), 1)
+        guard let n = Int(digits), n > 0, (n * unit) % 4 == 0 else {
+            throw InputError("--sizes: '\(raw)' is not a positive byte count that is a multiple of 4 (e.g. 4,64,1K,16M)")
+        }
+        return n * unit
+    }
+}
+
+/// The measured table and the fit, as printed by rank 0.
+public func allreduceReport(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int, warmup: Int) -> String {
+    var out = "allreduce (Float sum, in place) at world size \(ranks): median of \(repeats) repeats after \(warmup) warm-up, slowest rank\n"
+    out += "     message     time us   algbw GB/s   busbw GB/s   ring model us\n"
+    let busFactor = 2 * Double(ranks - 1) / Double(ranks)
+    for s in samples {
+        let algbw = Double(s.bytes) / s.seconds / 1e9
+        let model = fit.map { String(format: "%15.1f", 1e6 * $0.model.seconds(bytes: Double(s.bytes), ranks: ranks)) } ?? ""
+        out += alignRight(byteLabel(s.bytes), 12) + String(format: " %11.1f %12.3f %12.3f", 1e6 * s.seconds, algbw, algbw * busFactor) + model + "\n"
+    }
+    out += "algbw = bytes / time; busbw = algbw x 2(p-1)/p, the rate each rank's link carries in a ring\n"
+    if let fit { out += fit.summary + "\n" }
+    return out
+}
+
+/// The timings and fit as one JSON object.
+public func allreduceJSON(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int) -> String {
+    var o = JSONObject()
+    o.set("world_size", .int(ranks))
+    o.set("repeats", .int(repeats))
+    o.set("samples", .array(samples.map { s in
+        var e = JSONObject()
+        e.set("bytes", .int(s.bytes)); e.set("us", .double(1e6 * s.seconds))
+        e.set("algbw_gb_s", .double(Double(s.bytes) / s.seconds / 1e9))
+        return .object(e)
+    }))
+    if let fit {
+        o.set("alpha_us", .double(1e6 * fit.model.alpha)); o.set("beta_s_per_byte", .double(fit.model.beta))
+        o.set("bandwidth_gb_s", .double(fit.model.gigabytesPerSecond))
+        o.set("rms_relative_residual", .double(fit.rmsRelativeResidual))
+    }
+    return o.text
+}
+
+/// `s` right-aligned in `width` characters (never cut).
+func alignRight(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+}

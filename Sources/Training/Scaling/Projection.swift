@@ -1,0 +1,148 @@
+// Weak-scaling projection past this machine: per-rank step time = batch x compute per image +
+// one flat ring allreduce of the whole gradient (not overlapped with compute), so
+// images/s = p x batch / step and efficiency = compute / step. Networks are stated (alpha, beta);
+// compute per image is measured (`dtrain bench train` at np=1) or estimated from FLOPs.
+
+import Foundation
+import NN
+
+/// A network as the ring model sees it, with the name printed beside its numbers.
+public struct NetworkAssumption: Sendable {
+    public var name: String
+    public var model: RingModel
+
+    public init(name: String, model: RingModel) {
+        self.name = name
+        self.model = model
+    }
+
+    public static let ethernet10 = NetworkAssumption(name: "10 Gb/s Ethernet, 5 us",
+                                                     model: RingModel(latencyMicroseconds: 5, gigabitsPerSecond: 10))
+    public static let ethernet100 = NetworkAssumption(name: "100 Gb/s Ethernet, 5 us",
+                                                      model: RingModel(latencyMicroseconds: 5, gigabitsPerSecond: 100))
+
+    /// The saved fit as a network ("measured fit, np=2, <host>").
+    public static func measured(_ fit: RingFit) -> NetworkAssumption {
+        NetworkAssumption(name: "measured fit (np=\(fit.ranks), this host)", model: fit.model)
+    }
+}
+
+/// Seconds of forward + backward + optimiser per image on one rank, and where the figure came from.
+public struct ComputeCost: Sendable {
+    public var secondsPerImage: Double
+    public var source: String
+
+    public init(secondsPerImage: Double, source: String) {
+        self.secondsPerImage = secondsPerImage
+        self.source = source
+    }
+
+    /// (compute_ms + optimizer_ms) / batch from one `dtrain bench train --json` object.
+    public static func fromBenchJSON(_ text: String, origin: String) throws -> ComputeCost {
+        guard let o = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            throw InputError("\(origin): not a JSON object (expected the output of dtrain bench train --json)")
+        }
+        func number(_ key: String) throws -> Double {
+            guard let v = (o[key] as? NSNumber)?.doubleValue, v.isFinite else { throw InputError("\(origin): key \(key): expected a number") }
+            return v
+        }
+        let batch = try number("batch"), ms = try number("compute_ms") + number("optimizer_ms")
+        guard batch > 0, ms > 0 else { throw InputError("\(origin): expected batch > 0 and compute_ms + optimizer_ms > 0") }
+        let world = (o["world_size"] as? NSNumber)?.intValue ?? 1
+        return ComputeCost(secondsPerImage: ms / 1000 / batch,
+                           source: "measured: dtrain bench train at np=\(world), (compute_ms + optimizer_ms) / batch \(Int(batch))")
+    }
+
+    /// Forward + backward FLOPs of one image at `gflops` (an sgemm rate): an optimistic compute
+    /// time, hence a pessimistic efficiency.
+    public static func estimated(plan: NetworkPlan, gflops: Double) -> ComputeCost {
+        let flops = flopsPerImage(plan)
+        return ComputeCost(secondsPerImage: flops / (gflops * 1e9),
+                           source: String(format: "estimated: %.2f GFLOP per image (forward + backward) at the measured sgemm rate %.1f GFLOP/s",
+                                          flops / 1e9, gflops))
+    }
+}
+
+/// Forward + backward multiply-add FLOPs of one image through `plan`.
+public func flopsPerImage(_ plan: NetworkPlan) -> Double {
+    plan.layers.enumerated().reduce(0) { sum, e in
+        let f = layerFLOPs(e.element, batch: 1, firstLayer: e.offset == 0)
+        return sum + f.forward + f.backward
+    }
+}
+
+/// One projected world size.
+public struct ProjectionPoint: Sendable {
+    public var ranks: Int
+    public var computeSeconds: Double      // per step, per rank
+    public var allreduceSeconds: Double    // per step
+    public var stepSeconds: Double { computeSeconds + allreduceSeconds }
+    public var imagesPerSecond: Double
+    public var efficiency: Double          // computeSeconds / stepSeconds, in (0, 1]
+}
+
+/// Weak scaling of one model on one network: fixed per-rank batch, flat allreduce after backward.
+public struct ScalingProjection: Sendable {
+    public var modelName: String
+    public var parameters: Int
+    public var compute: ComputeCost
+    public var batchPerRank: Int
+    public var network: NetworkAssumption
+
+    public static let projectedRanks = [8, 16, 32, 64, 128, 256, 512, 1024]
+
+    public init(modelName: String, parameters: Int, compute: ComputeCost, batchPerRank: Int, network: NetworkAssumption) {
+        self.modelName = modelName
+        self.parameters = parameters
+        self.compute = compute
+        self.batchPerRank = batchPerRank
+        self.network = network
+    }
+
+    /// 4 bytes per parameter: the Float gradient the allreduce sums.
+    public var gradientBytes: Double { 4 * Double(parameters) }
+
+    public func point(ranks: Int) -> ProjectionPoint {
+        let c = Double(batchPerRank) * compute.secondsPerImage
+        let a = network.model.seconds(bytes: gradientBytes, ranks: ranks)
+        return ProjectionPoint(ranks: ranks, computeSeconds: c, allreduceSeconds: a,
+                               imagesPerSecond: Double(ranks * batchPerRank) / (c + a), efficiency: c / (c + a))
+    }
+
+    /// The smallest world size (searching powers of two up to 2^24) whose efficiency is below
+    /// `threshold`, or nil.
+    public func ranksBelow(efficiency threshold: Double) -> Int? {
+        (1...24).map { 1 << $0 }.first { point(ranks: $0).efficiency < threshold }
+    }
+}
+
+/// The printed projection: one table per model, one column group per network.
+public func projectionReport(_ groups: [[ScalingProjection]], ranks: [Int] = ScalingProjection.projectedRanks) -> String {
+    var out = ""
+    for group in groups {
+        guard let first = group.first else { continue }
+        out += "\(first.modelName): \(grouped(first.parameters)) parameters = \(grouped(Int(first.gradientBytes))) gradient bytes per step; "
+        out += "\(first.batchPerRank) images per rank per step (weak scaling)\n"
+        out += String(format: "compute %.4f ms/image (%@)\n", 1000 * first.compute.secondsPerImage, first.compute.source)
+        out += "ranks" + group.map { alignRight($0.network.name, 36) }.joined() + "\n"
+        out += "     " + group.map { _ in alignRight("allreduce ms  images/s   eff", 36) }.joined() + "\n"
+        for p in ranks {
+            out += alignRight("\(p)", 5) + group.map { proj -> String in
+                let q = proj.point(ranks: p)
+                return alignRight(String(format: "%12.3f %9.0f %5.1f%%", 1000 * q.allreduceSeconds, q.imagesPerSecond, 100 * q.efficiency), 36)
+            }.joined() + "\n"
+        }
+        for proj in group {
+            let half = proj.ranksBelow(efficiency: 0.5).map { "below 50% from \($0) ranks" } ?? "above 50% up to 2^24 ranks"
+            out += "  \(proj.network.name): \(half)\n"
+        }
+        out += "\n"
+    }
+    out += "Model: step = batch x compute/image + 2(p-1)·alpha + 2(p-1)/p · 4·params · beta; flat allreduce, not overlapped.\n"
+    return out
+}
+
+/// The networks every projection is shown on: 10 and 100 Gb/s Ethernet, plus the measured fit.
+public func projectionNetworks(fit: RingFit?) -> [NetworkAssumption] {
+    [.ethernet10, .ethernet100] + (fit.map { [NetworkAssumption.measured($0)] } ?? [])
+}

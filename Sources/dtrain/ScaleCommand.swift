@@ -1,0 +1,124 @@
+// dtrain scale project [--bench F | --compute-ms-per-image X] [--fit F]: the weak-scaling projection
+// to 8 ... 1024 ranks; dtrain scale report DIR: scale.csv / scale.md / scale.svg of a launch/scale
+// sweep. Argument handling only: the model is Training/Scaling, the rendering Reports/Scaling.
+
+import ArgumentParser
+import Foundation
+import NN
+import Training
+import Reports
+import Collective
+
+struct Scale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Scaling projections past this machine, and the report of a launch/scale sweep.",
+        subcommands: [ScaleProject.self, ScaleReportCommand.self])
+}
+
+/// What every projection needs besides the compute time: the models, the fit, the batch.
+struct ProjectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Model spec whose gradient is projected.") var model: String = "configs/models/lenet5.yaml"
+    @Option(name: .long, help: "A second model for contrast (its compute estimated from FLOPs at the sgemm rate); '' for none.")
+    var contrast: String = "configs/models/alexnet.yaml"
+    @Option(name: .long, help: "Allreduce fit (default: runs/comm-fit.json when present).") var fit: String?
+    @Option(name: .long, help: "Images per rank per step (weak scaling).") var batch: Int = 64
+
+    /// The saved fit, if one was named or sits at the default path.
+    func loadFit() throws -> RingFit? {
+        if let fit { return try CommFitFile.load(fit).fit }
+        return FileManager.default.fileExists(atPath: CommFitFile.defaultPath) ? try CommFitFile.load(CommFitFile.defaultPath).fit : nil
+    }
+
+    /// One projection group per model: the measured one, then the contrast model at `sgemmGFLOPs`.
+    func projections(compute: ComputeCost, sgemmGFLOPs: Double, fit: RingFit?) throws -> [[ScalingProjection]] {
+        guard batch > 0 else { throw InputError("--batch \(batch): expected a positive number of images") }
+        let networks = projectionNetworks(fit: fit)
+        let main = try NetworkPlan(ModelSpec.load(path: model))
+        var groups = [networks.map { ScalingProjection(modelName: main.spec.name, parameters: main.parameterCount, compute: compute,
+                                                       batchPerRank: batch, network: $0) }]
+        if !contrast.isEmpty, sgemmGFLOPs.isFinite, sgemmGFLOPs > 0 {
+            let other = try NetworkPlan(ModelSpec.load(path: contrast))
+            let cost = ComputeCost.estimated(plan: other, gflops: sgemmGFLOPs)
+            groups.append(networks.map { ScalingProjection(modelName: other.spec.name, parameters: other.parameterCount, compute: cost,
+                                                           batchPerRank: batch, network: $0) })
+        }
+        return groups
+    }
+}
+
+struct ScaleProject: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "project",
+        abstract: "Predicted images/s and efficiency at 8 ... 1024 ranks on 10/100 Gb/s Ethernet and the measured fit.",
+        discussion: "Without --bench or --compute-ms-per-image, measures compute per image here first (dtrain bench train, one process).")
+
+    @OptionGroup var options: ProjectionOptions
+    @Option(name: .long, help: "A dtrain bench train --json output (np=1) to take compute per image from.") var bench: String?
+    @Option(name: .long, help: "Compute per image in ms, instead of measuring.") var computeMsPerImage: Double?
+    @Option(name: .long, help: "sgemm GFLOP/s for the contrast model's estimate (default: measured here).") var sgemm: Double?
+    @Option(name: .long, help: "Run config for the in-process measurement.") var config: String = "configs/lenet5.yaml"
+    @Option(name: .long, help: "Also write the efficiency plot here (SVG).") var svg: String?
+
+    func run() throws {
+        do {
+            var compute: ComputeCost
+            var gflops = sgemm ?? .nan
+            if let computeMsPerImage {
+                guard computeMsPerImage > 0 else { throw InputError("--compute-ms-per-image: expected a positive number") }
+                compute = ComputeCost(secondsPerImage: computeMsPerImage / 1000, source: "given on the command line")
+            } else if let bench {
+                guard let text = try? String(contentsOfFile: bench, encoding: .utf8) else { throw InputError("\(bench): cannot read") }
+                let line = text.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? text
+                compute = try ComputeCost.fromBenchJSON(line, origin: bench)
+                if sgemm == nil, let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] {
+                    gflops = (o["sgemm_gflops"] as? NSNumber)?.doubleValue ?? .nan
+                }
+            } else {
+                var runConfig = try RunConfig.load(path: config, overrides: ["train.batch_size=\(options.batch)"])
+                runConfig.train.maxSteps = nil
+                let result = try benchmarkTraining(config: runConfig, comm: LocalCommunicator(),
+                                                   data: try TrainingData.load(runConfig), steps: 100, warmup: 10)
+                compute = try ComputeCost.fromBenchJSON(result.json(), origin: "dtrain bench train")
+                if sgemm == nil { gflops = result.sgemmGFLOPs }
+            }
+            if !gflops.isFinite, !options.contrast.isEmpty { gflops = measureSGEMM() }
+            let groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: try options.loadFit())
+            print(projectionReport(groups), terminator: "")
+            if let svg {
+                let report = ScalingReport(sweep: ScalingSweep(points: []), projections: groups, fit: nil, command: "", cores: 0)
+                try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
+                print("wrote \(svg)")
+            }
+        } catch { throw CommandFailure.from(error) }
+    }
+}
+
+struct ScaleReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report",
+        abstract: "scale.csv, scale.md and scale.svg from a launch/scale folder (points.jsonl, comm-fit.json).")
+
+    @Argument(help: "The sweep folder (runs/scale-<date>).") var folder: String
+    @OptionGroup var options: ProjectionOptions
+    @Option(name: .long, help: "The command quoted in scale.md.") var command: String = "launch/scale"
+    @Option(name: .long, help: "Cores of the machine the sweep ran on (default: this one's).") var cores: Int?
+
+    func run() throws {
+        do {
+            let sweep = try ScalingSweep.load(folder: folder)
+            let fitPath = options.fit ?? (FileManager.default.fileExists(atPath: folder + "/comm-fit.json") ? folder + "/comm-fit.json" : nil)
+            let fit = try fitPath.map { try CommFitFile.load($0).fit } ?? options.loadFit()
+            var groups: [[ScalingProjection]] = []
+            if let compute = sweep.computeCost {
+                let gflops = sweep.points.first { $0.ok && $0.ranks == 1 && $0.sgemmGFLOPs.isFinite }?.sgemmGFLOPs ?? .nan
+                groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: fit)
+            }
+            let report = ScalingReport(sweep: sweep, projections: groups, fit: fit, command: command,
+                                       cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
+            for path in try report.write(folder: folder) { print("wrote \(path)") }
+            if !groups.isEmpty {
+                try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: folder + "/projection.svg"), options: .atomic)
+                print("wrote \(folder)/projection.svg")
+                print(projectionReport(groups), terminator: "")
+            }
+        } catch { throw CommandFailure.from(error) }
+    }
+}
