@@ -1,6 +1,8 @@
 // Evaluation split across ranks: rank r scores the contiguous range evaluationRange(count, r, p),
 // so every image is scored exactly once at any world size (no padding duplicates), and the sums
 // (loss, top-1, top-5, count, optionally the confusion matrix) are added with one allreduce.
+// Forward passes run in chunks of at most `chunkLimit` images (train.eval_batch caps it lower), so
+// evaluation never sizes the network's activation and im2col buffers beyond a training-like batch.
 
 import NN
 import Datasets
@@ -16,6 +18,8 @@ public struct EvaluationResult: Sendable {
 }
 
 public final class Evaluator {
+    /// The largest forward pass evaluation asks of the network.
+    public static let chunkLimit = 64
     private let network: Network
     private let loader: BatchLoader
     private let comm: Communicator
@@ -29,6 +33,7 @@ public final class Evaluator {
                 normalization: Normalization?, positiveClass: Int?) {
         self.network = network
         self.comm = comm
+        let batch = max(1, min(batch, Self.chunkLimit))
         self.batch = batch
         loader = BatchLoader(set: set, capacity: batch, normalization: normalization, positiveClass: positiveClass)
         loss = LossFunction.forOutputs(network.outputShape.count)
