@@ -3,6 +3,6 @@
 
 public struct InputError: Error, CustomStringConvertible, Equatable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String) { self.message = message.replacingOccurrences(of: "\n", with: "\\n") }   // one line, even when it quotes input
     public var description: String { message }
 }

@@ -116,6 +116,7 @@ public struct RunConfig {
         } else {
             model = try ModelSpec.parse(modelCursor)
         }
+        resolvedTree.set(path: ["model", "name"], to: .scalar(model.name))   // a defaulted name survives --resume
         var config = RunConfig(model: model, source: file, resolved: resolvedTree)
         // `init:` replaces the model's default initialisation (per-layer init in the spec still wins)
         if let v = m["init"] { config.model.initPreset = try InitPreset.parse(v) }

@@ -24,7 +24,7 @@ final class GradientExchange {
     private var buckets: [(range: Range<Int>, lowestLayer: Int)] = []
     private var pending: [PendingReduction] = []
 
-    // exact: [gradients (p) | loss x 2^24, correct, samples, overflow flag]
+    // exact: [gradients (p) | loss x 2^24, correct, samples, overflow flag, non-finite flag]
     let fixed: UnsafeMutableBufferPointer<Int64>
     /// log2 of the fixed-point scale; chosen from the previous step's largest |gradient| so that
     /// the sum over every micro-batch of the global batch stays below 2^62.
@@ -37,7 +37,7 @@ final class GradientExchange {
         self.comm = comm
         self.buffer = buffer
         p = network.parameterCount
-        fixed = .allocate(capacity: strategy == .exact ? p + 4 : 1)
+        fixed = .allocate(capacity: strategy == .exact ? p + 5 : 1)
         fixed.initialize(repeating: 0)
         if strategy == .bucketed { planBuckets(network, bytes: Int(bucketMB * 1_048_576)) }
     }
@@ -93,7 +93,7 @@ final class GradientExchange {
     // MARK: exact
 
     /// Adds one micro-batch gradient (in the buffer's first p floats) in fixed point; flags an
-    /// overflow instead of wrapping.
+    /// overflow instead of wrapping, and a NaN/Inf (divergence) instead of converting it.
     func accumulateFixed(gradient g: UnsafePointer<Float>, lossSum: Double, correct: Int, samples: Int,
                          limit: Double) -> Double {
         let scale = Double(sign: .plus, exponent: shift, significand: 1)
@@ -101,29 +101,34 @@ final class GradientExchange {
         var maxAbs = 0.0
         for i in 0..<p {
             let v = Double(g[i])
+            guard v.isFinite else { q[p + 4] = 1; continue }
             let a = abs(v)
             if a > maxAbs { maxAbs = a }
             let scaled = v * scale
             if abs(scaled) >= limit { q[p + 3] = 1; continue }
             q[i] &+= Int64(scaled.rounded(.toNearestOrEven))
         }
-        q[p] &+= Int64((lossSum * Double(1 << Self.statsShift)).rounded())
+        let loss = lossSum * Double(1 << Self.statsShift)
+        if loss.isFinite, abs(loss) < 9e18 { q[p] &+= Int64(loss.rounded()) } else { q[p + 4] = 1 }
         q[p + 1] &+= Int64(correct)
         q[p + 2] &+= Int64(samples)
         return maxAbs
     }
 
+    enum FixedOutcome { case summed, overflowed, nonFinite }
+
     /// Integer allreduce of the accumulated fixed-point sums, then the next step's scale from the
-    /// largest |g| of any micro-batch (the same at every world size). Returns false when any rank
-    /// overflowed: every rank then retries the step at the new, smaller scale.
-    func reduceFixed(microBatches: Int, maxAbs localMax: Double) -> Bool {
+    /// largest |g| of any micro-batch (the same at every world size). `.overflowed`: every rank
+    /// retries the step at the new, smaller scale; `.nonFinite`: some rank saw NaN/Inf (diverged).
+    func reduceFixed(microBatches: Int, maxAbs localMax: Double) -> FixedOutcome {
         comm.allreduceSum(fixed)
         var largest = [localMax]
         largest.withUnsafeMutableBufferPointer { comm.allreduceMax($0) }
+        if fixed[p + 4] != 0 { return .nonFinite }
         // the largest |g| times the number of micro-batches stays below 2^61
         let bound = max(largest[0], 1e-30) * Double(microBatches) * 2
-        shift = min(60, max(0, Int(floor(61 - log2(bound)))))
-        return fixed[p + 3] == 0
+        if bound.isFinite { shift = min(60, max(0, Int(floor(61 - log2(bound))))) }
+        return fixed[p + 3] == 0 ? .summed : .overflowed
     }
 
     /// Converts the summed fixed point back: gradient = sum / 2^usedShift / microBatches.

@@ -248,12 +248,18 @@ public final class Trainer {
         case .exact:
             let micro = exactMicroBatches
             var used = exchanger.shift
-            while !exchanger.reduceFixed(microBatches: micro, maxAbs: exactMax) {
+            var outcome = exchanger.reduceFixed(microBatches: micro, maxAbs: exactMax)
+            while outcome == .overflowed {
                 used = exchanger.shift                     // overflow somewhere: redo at the smaller scale
                 (sums.localCorrect, sums.localSeen) = ownShard
                 exactMax = computeExact(context: context)
+                outcome = exchanger.reduceFixed(microBatches: micro, maxAbs: exactMax)
             }
-            exchanger.decodeFixed(usedShift: used, microBatches: micro)
+            if outcome == .nonFinite {
+                exchange[p] = .nan; exchange[p + 2] = 1     // every rank stops below, at the same step
+            } else {
+                exchanger.decodeFixed(usedShift: used, microBatches: micro)
+            }
         case .flat, .bucketed:
             exchanger.reduce()
             let scale = 1 / Float(comm.size)
