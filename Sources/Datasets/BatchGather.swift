@@ -15,6 +15,8 @@ public struct Normalization: Equatable {
 }
 
 /// Writes images `indices` of `set` to `x` (indices.count x imageSize floats) and their labels to `labels`.
+/// File-backed sets read each image with one pread into a small stack buffer, so no pixel
+/// buffer is held between batches.
 public func gather(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, into x: UnsafeMutablePointer<Float>,
                    labels: UnsafeMutablePointer<Int32>, normalization: Normalization?) {
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { table in
@@ -23,14 +25,16 @@ public func gather(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, into x:
             table[p] = normalization.map { (v - $0.mean) / $0.std } ?? v
         }
         let size = set.imageSize
-        set.pixels.withUnsafeBufferPointer { pixels in
+        let t = table.baseAddress!
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(size, 1)) { image in
+            let bytes = image.baseAddress!
             set.labels.withUnsafeBufferPointer { setLabels in
                 for (row, index) in indices.enumerated() {
                     let i = Int(index)
                     precondition(i >= 0 && i < set.count, "sample index \(i) outside 0..<\(set.count)")
-                    let src = pixels.baseAddress! + i * size
                     let dst = x + row * size
-                    for k in 0 ..< size { dst[k] = table[Int(src[k])] }
+                    set.copyImage(i, to: bytes)
+                    for k in 0 ..< size { dst[k] = t[Int(bytes[k])] }
                     labels[row] = setLabels[i]
                 }
             }

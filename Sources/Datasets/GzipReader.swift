@@ -1,5 +1,6 @@
-// Reads a data file whole, inflating it with zlib when it is gzip (magic 1f 8b), else raw bytes.
-// Concatenated gzip members are inflated one after another, as `gzip -d` does. This is the only
+// Reads data files: whole (small files: labels) or streamed in chunks (images), inflating gzip
+// (magic 1f 8b) with zlib. Concatenated gzip members are inflated one after another, as `gzip -d`
+// does. Streaming never holds the whole compressed or inflated file in memory. This is the only
 // Datasets file that calls zlib; every zlib return code is checked and reported as an InputError.
 
 import CZlib
@@ -8,40 +9,110 @@ import NN
 
 /// The bytes of `path`, gunzipped when the file starts with the gzip magic.
 public func readMaybeGzip(path: String) throws -> [UInt8] {
-    let raw = try readFileBytes(path: path)
-    guard raw.count >= 2, raw[0] == 0x1f, raw[1] == 0x8b else { return raw }
-    return try gunzip(raw, path: path)
+    var output: [UInt8] = []
+    try streamMaybeGzip(path: path) { chunk in output.append(contentsOf: chunk) }
+    return output
 }
 
 /// The bytes of `path` exactly as stored on disk.
 public func readFileBytes(path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw InputError("\(path): cannot open data file (\(errnoText()))") }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw InputError("\(path): cannot stat data file (\(errnoText()))") }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-        throw InputError("\(path): expected a regular data file, found a directory or special file")
-    }
-    let size = Int(info.st_size)
-    var bytes = [UInt8](repeating: 0, count: size)
+    let file = try InputFile(path: path)
+    var bytes = [UInt8](repeating: 0, count: file.size)
     var filled = 0
     try bytes.withUnsafeMutableBytes { buf in
-        while filled < size {
-            let n = read(fd, buf.baseAddress! + filled, size - filled)
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw InputError("\(path): read failed (\(errnoText()))") }
-            guard n > 0 else { throw InputError("\(path): file shrank while reading (expected \(size) bytes, got \(filled))") }
+        while filled < file.size {
+            let n = try file.read(into: buf.baseAddress! + filled, count: file.size - filled)
+            guard n > 0 else { throw InputError("\(path): file shrank while reading (expected \(file.size) bytes, got \(filled))") }
             filled += n
         }
     }
     return bytes
 }
 
-private func errnoText() -> String { String(cString: strerror(errno)) }
+/// Feeds the file's contents (inflated when gzip) to `sink` in chunks of at most 256 KB.
+public func streamMaybeGzip(path: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    let file = try InputFile(path: path)
+    let chunk = 256 << 10
+    let input = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
+    defer { input.deallocate() }
+    var have = try file.fill(input, count: chunk)
+    let bytes = input.assumingMemoryBound(to: UInt8.self)
+    guard have >= 2, bytes[0] == 0x1f, bytes[1] == 0x8b else {
+        while have > 0 {
+            try sink(UnsafeRawBufferPointer(start: input, count: have))
+            have = try file.fill(input, count: chunk)
+        }
+        return
+    }
+    try inflateStream(file: file, input: bytes, capacity: chunk, have: have, sink: sink)
+}
 
-/// Inflates every gzip member of `input` into one output buffer that doubles when full.
-private func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
+/// FNV-1a 64 of the file as stored on disk, read in chunks.
+public func fnv1a64(path: String) throws -> UInt64 {
+    let file = try InputFile(path: path)
+    let chunk = 256 << 10
+    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
+    defer { buffer.deallocate() }
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    while true {
+        let n = try file.fill(buffer, count: chunk)
+        if n == 0 { return h }
+        for i in 0..<n { h = (h ^ UInt64(buffer[i])) &* 0x0000_0100_0000_01b3 }
+    }
+}
+
+/// An open regular file, closed on deinit; reads retry on EINTR.
+final class InputFile {
+    let path: String
+    let fd: Int32
+    let size: Int
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw InputError("\(path): cannot open data file (\(errnoText()))") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let why = errnoText()
+            close(fd)
+            throw InputError("\(path): cannot stat data file (\(why))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw InputError("\(path): expected a regular data file, found a directory or special file")
+        }
+        size = Int(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        while true {
+            let n = Foundation.read(fd, buffer, count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw InputError("\(path): read failed (\(errnoText()))") }
+            return n
+        }
+    }
+
+    /// Reads until `count` bytes or end of file; returns how many.
+    func fill(_ buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        var filled = 0
+        while filled < count {
+            let n = try read(into: buffer + filled, count: count - filled)
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }
+
+/// Inflates every gzip member of the file; `input` holds its first `have` bytes.
+private func inflateStream(file: InputFile, input: UnsafeMutablePointer<UInt8>, capacity: Int, have: Int,
+                           sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    let path = file.path
     func corrupt(_ why: String) -> InputError {
         InputError("\(path): truncated or corrupt gzip data (\(why))")
     }
@@ -49,49 +120,58 @@ private func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
     var rc = inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
     guard rc == Z_OK else { throw corrupt("inflateInit2 failed with code \(rc)") }
     defer { inflateEnd(&stream) }
+    let outSize = 256 << 10
+    let output = UnsafeMutablePointer<UInt8>.allocate(capacity: outSize)
+    defer { output.deallocate() }
 
-    // The gzip trailer's ISIZE (size mod 2^32) is a hint only, capped by deflate's best ratio
-    // (1032:1) so a damaged trailer cannot demand a huge buffer; the buffer grows when it is short.
-    let n = input.count
-    let isize = n < 4 ? 0 : Int(input[n - 4 ..< n].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-    var output = [UInt8](repeating: 0, count: max(64 << 10, min(max(isize, 2 * n), 1032 * n)))
-    var produced = 0
-    var consumed = 0
-    try input.withUnsafeBufferPointer { source in
-        while true {
-            if produced == output.count { output += repeatElement(0, count: output.count) }
-            let offered = min(n - consumed, Int(UInt32.max))
-            let room = min(output.count - produced, Int(UInt32.max))
-            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress! + consumed)
-            stream.avail_in = UInt32(offered)
-            rc = output.withUnsafeMutableBufferPointer { target in
-                stream.next_out = target.baseAddress! + produced
-                stream.avail_out = UInt32(room)
-                return inflate(&stream, Z_NO_FLUSH)
+    var available = have          // bytes of `input` not yet given to zlib, starting at `start`
+    var start = 0
+    var consumedTotal = 0         // compressed bytes consumed so far (for messages)
+    var atEOF = have < capacity
+    /// Moves the unconsumed bytes to the front and reads more; false at end of file.
+    func refill() throws -> Bool {
+        if atEOF { return false }
+        if start > 0, available > 0 { (input).update(from: input + start, count: available) }
+        start = 0
+        let n = try file.fill(input + available, count: capacity - available)
+        if n < capacity - available { atEOF = true }
+        available += n
+        return n > 0
+    }
+    while true {
+        if available == 0 { _ = try refill() }
+        stream.next_in = input + start
+        stream.avail_in = UInt32(available)
+        stream.next_out = output
+        stream.avail_out = UInt32(outSize)
+        rc = inflate(&stream, Z_NO_FLUSH)
+        let used = available - Int(stream.avail_in)
+        start += used; available -= used; consumedTotal += used
+        let produced = outSize - Int(stream.avail_out)
+        if produced > 0 { try sink(UnsafeRawBufferPointer(start: output, count: produced)) }
+        switch rc {
+        case Z_OK:
+            continue
+        case Z_BUF_ERROR where available == 0:
+            if try refill() { continue }
+            throw corrupt("stream ends after \(consumedTotal) of the expected bytes")
+        case Z_BUF_ERROR where produced > 0 || used > 0:
+            continue
+        case Z_BUF_ERROR:
+            throw corrupt("no progress after \(consumedTotal) bytes")
+        case Z_STREAM_END:
+            if available < 2 { _ = try refill() }
+            if available == 0 { return }
+            guard available >= 2, input[start] == 0x1f, input[start + 1] == 0x8b else {
+                var extra = available
+                if !atEOF { extra += file.size - (consumedTotal + available) }
+                throw corrupt("\(max(extra, available)) unexpected bytes after the gzip stream")
             }
-            consumed += offered - Int(stream.avail_in)
-            produced += room - Int(stream.avail_out)
-            switch rc {
-            case Z_OK:
-                continue
-            case Z_BUF_ERROR where stream.avail_out == 0:
-                continue
-            case Z_BUF_ERROR:
-                throw corrupt("stream ends after \(consumed) of the expected bytes")
-            case Z_STREAM_END where consumed == n:
-                return
-            case Z_STREAM_END:
-                guard n - consumed >= 2, source[consumed] == 0x1f, source[consumed + 1] == 0x8b else {
-                    throw corrupt("\(n - consumed) unexpected bytes after the gzip stream")
-                }
-                rc = inflateReset(&stream)
-                guard rc == Z_OK else { throw corrupt("inflateReset failed with code \(rc)") }
-            default:
-                let detail = stream.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
-                throw corrupt(detail)
-            }
+            rc = inflateReset(&stream)
+            guard rc == Z_OK else { throw corrupt("inflateReset failed with code \(rc)") }
+        default:
+            let detail = stream.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
+            throw corrupt(detail)
         }
     }
-    output.removeSubrange(produced...)
-    return output
 }

@@ -17,10 +17,21 @@ public struct IDXArray {
 /// Parses an IDX file of unsigned bytes with `expectDims` dimensions (3 images, 1 labels).
 /// `file` names the source in error messages.
 public func parseIDX(_ bytes: [UInt8], file: String, expectDims: Int) throws -> IDXArray {
+    let header = try checkIDXHeader(Array(bytes.prefix(4 + 4 * expectDims)), totalBytes: bytes.count,
+                                    file: file, expectDims: expectDims)
+    return IDXArray(dims: header.dims, bytes: Array(bytes[header.size...]))
+}
+
+/// The checks of `parseIDX` from the file's first 4 + 4 x expectDims bytes (`prefix`, fewer when
+/// the file is that short) and its total length: magic, dimensions, and a payload of exactly
+/// product(dims) bytes. Returns the dimensions and the header length.
+public func checkIDXHeader(_ prefix: [UInt8], totalBytes: Int, file: String,
+                           expectDims: Int) throws -> (dims: [Int], size: Int) {
     precondition((1...255).contains(expectDims), "expectDims must be 1...255")
+    let bytes = prefix
     let magic = "0x\(hex2(0))\(hex2(0))\(hex2(0x08))\(hex2(expectDims))"
-    guard bytes.count >= 4 else {
-        throw InputError("\(file): truncated: expected an IDX header (magic \(magic)), found \(bytes.count) bytes")
+    guard totalBytes >= 4, bytes.count >= 4 else {
+        throw InputError("\(file): truncated: expected an IDX header (magic \(magic)), found \(totalBytes) bytes")
     }
     let found = bytes[0 ..< 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     guard bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, Int(bytes[3]) == expectDims else {
@@ -28,8 +39,8 @@ public func parseIDX(_ bytes: [UInt8], file: String, expectDims: Int) throws -> 
         throw InputError("\(file): bad IDX magic: expected \(magic) (u8, \(expectDims)-D), found 0x\(String(repeating: "0", count: 8 - hex.count))\(hex)")
     }
     let header = 4 + 4 * expectDims
-    guard bytes.count >= header else {
-        throw InputError("\(file): truncated: expected an IDX header of \(header) bytes, found \(bytes.count)")
+    guard totalBytes >= header, bytes.count >= header else {
+        throw InputError("\(file): truncated: expected an IDX header of \(header) bytes, found \(totalBytes)")
     }
     var dims: [Int] = []
     var total = 1
@@ -43,13 +54,13 @@ public func parseIDX(_ bytes: [UInt8], file: String, expectDims: Int) throws -> 
         total = product
         dims.append(size)
     }
-    let payload = bytes.count - header
+    let payload = totalBytes - header
     guard payload == total else {
         let shape = dims.map(String.init).joined(separator: "x")
         let kind = payload < total ? "truncated" : "trailing data"
         throw InputError("\(file): \(kind): expected \(total) bytes of data for \(shape), found \(payload)")
     }
-    return IDXArray(dims: dims, bytes: Array(bytes[header...]))
+    return (dims, header)
 }
 
 private func hex2(_ v: Int) -> String { v < 16 ? "0" + String(v, radix: 16) : String(v, radix: 16) }

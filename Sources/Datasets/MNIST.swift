@@ -5,21 +5,28 @@
 import Foundation
 import NN
 
-/// Images as u8 NCHW plus one class label per image.
+/// Images as u8 NCHW plus one class label per image. The pixels live in memory, or — for data
+/// loaded from disk — in a raw IDX file read with pread per gathered image, so that image bytes
+/// never accumulate in the process (labels always stay in memory).
 public struct ImageSet {
     public let count: Int
     public let channels, height, width: Int
-    public let pixels: [UInt8]   // (count, channels, height, width)
     public let labels: [Int32]   // (count), each in 0..<classes
     public let classes: Int
+    let storage: PixelStorage
 
     public init(channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int32], classes: Int) {
         precondition(pixels.count == labels.count * channels * height * width, "pixels and labels disagree")
+        self.init(channels: channels, height: height, width: width, storage: .memory(pixels, first: 0),
+                  labels: labels, classes: classes)
+    }
+
+    init(channels: Int, height: Int, width: Int, storage: PixelStorage, labels: [Int32], classes: Int) {
         self.count = labels.count
         self.channels = channels
         self.height = height
         self.width = width
-        self.pixels = pixels
+        self.storage = storage
         self.labels = labels
         self.classes = classes
     }
@@ -27,12 +34,76 @@ public struct ImageSet {
     /// Bytes per image: channels x height x width.
     public var imageSize: Int { channels * height * width }
 
-    /// The images at positions `range`, in order.
+    /// Every pixel, (count, channels, height, width) — read from the file when file-backed.
+    public var pixels: [UInt8] {
+        var out = [UInt8](repeating: 0, count: count * imageSize)
+        out.withUnsafeMutableBufferPointer { buffer in
+            for i in 0..<count { copyImage(i, to: buffer.baseAddress! + i * imageSize) }
+        }
+        return out
+    }
+
+    /// Whether the pixels are read from a file on demand.
+    public var isFileBacked: Bool { if case .file = storage { return true } else { return false } }
+
+    /// The images at positions `range`, in order (file-backed sets share the file).
     public func subset(_ range: Range<Int>) -> ImageSet {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "subset \(range) outside 0..<\(count)")
-        return ImageSet(channels: channels, height: height, width: width,
-                        pixels: Array(pixels[range.lowerBound * imageSize ..< range.upperBound * imageSize]),
+        let part: PixelStorage
+        switch storage {
+        case let .memory(bytes, first):
+            let lo = (first + range.lowerBound) * imageSize, hi = (first + range.upperBound) * imageSize
+            part = .memory(Array(bytes[lo ..< hi]), first: 0)
+        case let .file(file, first):
+            part = .file(file, first: first + range.lowerBound)
+        }
+        return ImageSet(channels: channels, height: height, width: width, storage: part,
                         labels: Array(labels[range]), classes: classes)
+    }
+
+    /// Copies the u8 pixels of image `i` to `dst` (imageSize bytes).
+    @inline(__always)
+    func copyImage(_ i: Int, to dst: UnsafeMutablePointer<UInt8>) {
+        switch storage {
+        case let .memory(bytes, first):
+            bytes.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + (first + i) * imageSize, count: imageSize) }
+        case let .file(file, first):
+            file.read(image: first + i, into: dst)
+        }
+    }
+}
+
+enum PixelStorage {
+    case memory([UInt8], first: Int)          // images first ..< first + count of the array
+    case file(PixelFile, first: Int)          // images first ..< first + count of the file
+}
+
+/// A raw IDX image file kept open; images are read with pread (no shared offset, no buffering).
+final class PixelFile {
+    let path: String
+    let fd: Int32
+    let payloadOffset: Int
+    let imageSize: Int
+
+    init(path: String, payloadOffset: Int, imageSize: Int) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw InputError("\(path): cannot open data file (\(errnoText()))") }
+        self.path = path; self.payloadOffset = payloadOffset; self.imageSize = imageSize
+    }
+
+    deinit { close(fd) }
+
+    /// Reads `images` consecutive images starting at `image`.
+    func read(image: Int, count images: Int = 1, into dst: UnsafeMutablePointer<UInt8>) {
+        var done = 0
+        let total = images * imageSize
+        while done < total {
+            let n = pread(fd, dst + done, total - done, off_t(payloadOffset + image * imageSize + done))
+            if n < 0 && errno == EINTR { continue }
+            // the file was complete when opened; a failure now is a broken disk or a file changed under us
+            precondition(n > 0, "\(path): reading image \(image) failed (\(n < 0 ? errnoText() : "file shrank"))")
+            done += n
+        }
     }
 }
 
@@ -46,20 +117,84 @@ public enum MNIST {
 
     public static let classes = 10
 
-    /// Loads one split from `directory`, reading `<name>.gz` if present, else `<name>`.
+    /// Loads one split from `directory`, reading `<name>.gz` if present, else `<name>`. Labels
+    /// are read into memory; images stay on disk: a raw file is read in place, a .gz file is
+    /// inflated once (streamed) into a raw cache file (see `rawImageFile`).
     public static func load(directory: String, split: Split) throws -> ImageSet {
         let imagesPath = try resolve(directory: directory, name: split.imagesFile)
         let labelsPath = try resolve(directory: directory, name: split.labelsFile)
-        let images = try parseIDX(readMaybeGzip(path: imagesPath), file: imagesPath, expectDims: 3)
         let labels = try parseIDX(readMaybeGzip(path: labelsPath), file: labelsPath, expectDims: 1)
-        guard images.dims[0] == labels.dims[0] else {
-            throw InputError("\(imagesPath) has \(images.dims[0]) images but \(labelsPath) has \(labels.dims[0]) labels: expected equal counts")
+        let (raw, dims, header) = try rawImageFile(imagesPath)
+        guard dims[0] == labels.dims[0] else {
+            throw InputError("\(imagesPath) has \(dims[0]) images but \(labelsPath) has \(labels.dims[0]) labels: expected equal counts")
         }
         if let bad = labels.bytes.firstIndex(where: { Int($0) >= classes }) {
             throw InputError("\(labelsPath): label \(labels.bytes[bad]) at index \(bad): expected 0..<\(classes)")
         }
-        return ImageSet(channels: 1, height: images.dims[1], width: images.dims[2], pixels: images.bytes,
+        let file = try PixelFile(path: raw, payloadOffset: header, imageSize: dims[1] * dims[2])
+        return ImageSet(channels: 1, height: dims[1], width: dims[2], storage: .file(file, first: 0),
                         labels: labels.bytes.map(Int32.init), classes: classes)
+    }
+
+    /// A raw (uncompressed) IDX image file with the content of `path`, checked (magic, dims,
+    /// exact payload size; errors name `path`): `path` itself when it is raw; for a .gz file a cache
+    /// file `<cache>/<FNV-1a of the .gz>/<name>` written once, atomically (temp file, fsync, rename),
+    /// under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else /tmp/dtrain-cache.
+    static func rawImageFile(_ path: String) throws -> (path: String, dims: [Int], header: Int) {
+        func check(_ raw: String) throws -> (dims: [Int], size: Int) {
+            let file = try InputFile(path: raw)
+            var prefix = [UInt8](repeating: 0, count: 16)
+            let n = try prefix.withUnsafeMutableBytes { try file.fill($0.baseAddress!, count: 16) }
+            return try checkIDXHeader(Array(prefix.prefix(n)), totalBytes: file.size, file: path, expectDims: 3)
+        }
+        let magic = try InputFile(path: path)
+        var first: [UInt8] = [0, 0]
+        let got = try first.withUnsafeMutableBytes { try magic.fill($0.baseAddress!, count: 2) }
+        guard got == 2, first[0] == 0x1f, first[1] == 0x8b else {
+            let header = try check(path)
+            return (path, header.dims, header.size)
+        }
+        let name = String(path.split(separator: "/").last!.dropLast(3))       // without ".gz"
+        let folder = cacheRoot() + "/" + hex16(try fnv1a64(path: path))
+        let cached = folder + "/" + name
+        if FileManager.default.fileExists(atPath: cached), let header = try? check(cached) {
+            return (cached, header.dims, header.size)
+        }
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let temp = cached + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw InputError("\(path): cannot write the inflated cache file \(temp) (\(errnoText())); set DTRAIN_CACHE to a writable folder or gunzip the file")
+        }
+        var closed = false, renamed = false
+        defer {
+            if !closed { close(fd) }
+            unlink(temp)
+            if !renamed { rmdir(folder) }        // leaves no empty folder behind (fails if others wrote)
+        }
+        // inflate errors (truncated, corrupt, trailing bytes) name `path`
+        try streamMaybeGzip(path: path) { chunk in
+            var done = 0
+            while done < chunk.count {
+                let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw InputError("\(temp): write failed (\(errnoText()))") }
+                done += n
+            }
+        }
+        guard fsync(fd) == 0 else { throw InputError("\(temp): fsync failed (\(errnoText()))") }
+        close(fd); closed = true
+        let header = try check(temp)
+        guard rename(temp, cached) == 0 else { throw InputError("\(cached): rename failed (\(errnoText()))") }
+        renamed = true
+        return (cached, header.dims, header.size)
+    }
+
+    static func cacheRoot() -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["DTRAIN_CACHE"], !dir.isEmpty { return dir }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/dtrain" }
+        return "/tmp/dtrain-cache"
     }
 
     /// The path of `name` under `directory`: the .gz file if it exists, else the raw one.
@@ -78,7 +213,7 @@ public enum MNIST {
         for split in Split.allCases {
             for name in [split.imagesFile, split.labelsFile] {
                 let path = try resolve(directory: directory, name: name)
-                let hash = fnv1a64(try readFileBytes(path: path))
+                let hash = try fnv1a64(path: path)
                 sums[String(path.split(separator: "/").last!)] = hex16(hash)
             }
         }

@@ -5,6 +5,8 @@
 //   cols[(c*KH + i)*KW + j][n*OH*OW + oh*OW + ow] = x[n, c, oh*SH - PH + i, ow*SW - PW + j]  (0 outside)
 //
 // col2im is the adjoint: it accumulates every column entry back into dx (dx must be zeroed first).
+// Rows are short (OW floats), so copies are plain loops the compiler vectorises rather than memcpy
+// calls; stride 1 (the common case) has its own loop without the stride multiply.
 
 public struct ConvGeometry: Equatable, Sendable {
     public var c: Int, h: Int, w: Int          // input channels and size
@@ -20,36 +22,50 @@ public struct ConvGeometry: Equatable, Sendable {
     }
 }
 
+@inline(__always)
+private func zeroRun(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    while i < count { p[i] = 0; i += 1 }
+}
+
 public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
                    _ cols: UnsafeMutablePointer<Float>) {
     let oh = g.oh, ow = g.ow, ohw = oh * ow, hw = g.h * g.w, ldc = n * ohw
+    let sw = g.sw, sh = g.sh, gw = g.w, gh = g.h
     for c in 0..<g.c {
         for i in 0..<g.kh {
+            // valid oh range where 0 <= oh*sh - ph + i < h
+            let ohLo = min(oh, max(0, (g.ph - i + sh - 1) / sh))
+            let ohHi = max(ohLo, min(oh, max(0, (gh + g.ph - i + sh - 1) / sh)))
             for j in 0..<g.kw {
                 let row = cols + ((c * g.kh + i) * g.kw + j) * ldc
                 // valid ow range where 0 <= ow*sw - pw + j < w
-                let owLo = max(0, (g.pw - j + g.sw - 1) / g.sw)
-                let owHi = min(ow, max(0, (g.w + g.pw - j + g.sw - 1) / g.sw))
+                let owLo = min(ow, max(0, (g.pw - j + sw - 1) / sw))
+                let owHi = max(owLo, min(ow, max(0, (gw + g.pw - j + sw - 1) / sw)))
+                let offset = (ohLo &* sh &- g.ph &+ i) &* gw &- g.pw &+ j    // x offset of (ohLo, 0)
                 for b in 0..<n {
-                    let src = x + (b * g.c + c) * hw
-                    let dstBase = row + b * ohw
-                    for y in 0..<oh {
-                        let iy = y * g.sh - g.ph + i
-                        let dst = dstBase + y * ow
-                        if iy < 0 || iy >= g.h || owLo >= owHi {
-                            dst.update(repeating: 0, count: ow)
-                            continue
+                    let dstBase = row + b &* ohw
+                    zeroRun(dstBase, ohLo &* ow)
+                    var dst = dstBase + ohLo &* ow
+                    var srow = x + ((b &* g.c &+ c) &* hw &+ offset)
+                    if sw == 1 {
+                        for _ in ohLo..<ohHi {
+                            var x0 = 0
+                            while x0 < owLo { dst[x0] = 0; x0 &+= 1 }
+                            while x0 < owHi { dst[x0] = srow[x0]; x0 &+= 1 }
+                            while x0 < ow { dst[x0] = 0; x0 &+= 1 }
+                            dst += ow; srow += sh &* gw
                         }
-                        if owLo > 0 { dst.update(repeating: 0, count: owLo) }
-                        if owHi < ow { (dst + owHi).update(repeating: 0, count: ow - owHi) }
-                        let srow = src + iy * g.w - g.pw + j
-                        if g.sw == 1 {
-                            (dst + owLo).update(from: srow + owLo, count: owHi - owLo)
-                        } else {
-                            var x0 = owLo
-                            while x0 < owHi { dst[x0] = srow[x0 * g.sw]; x0 += 1 }
+                    } else {
+                        for _ in ohLo..<ohHi {
+                            var x0 = 0
+                            while x0 < owLo { dst[x0] = 0; x0 &+= 1 }
+                            while x0 < owHi { dst[x0] = srow[x0 &* sw]; x0 &+= 1 }
+                            while x0 < ow { dst[x0] = 0; x0 &+= 1 }
+                            dst += ow; srow += sh &* gw
                         }
                     }
+                    zeroRun(dstBase + ohHi &* ow, (oh &- ohHi) &* ow)
                 }
             }
         }
@@ -60,27 +76,28 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
 public func col2im(_ dcols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
                    _ dx: UnsafeMutablePointer<Float>) {
     let oh = g.oh, ow = g.ow, ohw = oh * ow, hw = g.h * g.w, ldc = n * ohw
+    let sw = g.sw, sh = g.sh, gw = g.w, gh = g.h
     for c in 0..<g.c {
         for i in 0..<g.kh {
+            let ohLo = min(oh, max(0, (g.ph - i + sh - 1) / sh))
+            let ohHi = max(ohLo, min(oh, max(0, (gh + g.ph - i + sh - 1) / sh)))
             for j in 0..<g.kw {
                 let row = dcols + ((c * g.kh + i) * g.kw + j) * ldc
-                let owLo = max(0, (g.pw - j + g.sw - 1) / g.sw)
-                let owHi = min(ow, max(0, (g.w + g.pw - j + g.sw - 1) / g.sw))
+                let owLo = min(ow, max(0, (g.pw - j + sw - 1) / sw))
+                let owHi = max(owLo, min(ow, max(0, (gw + g.pw - j + sw - 1) / sw)))
                 if owLo >= owHi { continue }
+                let offset = (ohLo &* sh &- g.ph &+ i) &* gw &- g.pw &+ j
                 for b in 0..<n {
-                    let dst = dx + (b * g.c + c) * hw
-                    let srcBase = row + b * ohw
-                    for y in 0..<oh {
-                        let iy = y * g.sh - g.ph + i
-                        if iy < 0 || iy >= g.h { continue }
-                        let src = srcBase + y * ow
-                        let drow = dst + iy * g.w - g.pw + j
+                    var src = row + (b &* ohw &+ ohLo &* ow)
+                    var drow = dx + ((b &* g.c &+ c) &* hw &+ offset)
+                    for _ in ohLo..<ohHi {
                         var x0 = owLo
-                        if g.sw == 1 {
-                            while x0 < owHi { drow[x0] += src[x0]; x0 += 1 }
+                        if sw == 1 {
+                            while x0 < owHi { drow[x0] += src[x0]; x0 &+= 1 }
                         } else {
-                            while x0 < owHi { drow[x0 * g.sw] += src[x0]; x0 += 1 }
+                            while x0 < owHi { drow[x0 &* sw] += src[x0]; x0 &+= 1 }
                         }
+                        src += ow; drow += sh &* gw
                     }
                 }
             }

@@ -41,7 +41,11 @@ public final class Activation: Layer {
         let count = n * inputShape.count
         switch function {
         case .relu:
-            for i in 0..<count { dx[i] = y[i] > 0 ? dy[i] : 0 }
+            // branch-free: keep dy's bits where y > 0 (a mask, so the loop vectorises)
+            for i in 0..<count {
+                let keep: UInt32 = y[i] > 0 ? ~0 : 0
+                dx[i] = Float(bitPattern: dy[i].bitPattern & keep)
+            }
         case .leakyReLU(let slope):
             for i in 0..<count { dx[i] = x[i] > 0 ? dy[i] : dy[i] * slope }
         case .sigmoid:

@@ -1,11 +1,14 @@
 // 2-D convolution (cross-correlation, as PyTorch's nn.Conv2d) by im2col over the whole batch and
-// one GEMM per pass direction.
+// GEMMs shaped for BLAS.
 //
-//   x      : (N, C, H, W)                 weight : (O, C, KH, KW) = (O, C*KH*KW) row-major
-//   cols   : (C*KH*KW, N*OH*OW)           bias   : (O)
-//   yT     : (O, N*OH*OW)  = weight · cols        then reordered to y : (N, O, OH, OW) + bias
-//   backward: dyT (O, N*OH*OW) from dy;  dW += dyT · colsᵀ;  db += rowsum(dyT);
-//             dcols = weightᵀ · dyT;  dx = col2im(dcols)
+//   x      : (N, C, H, W)                 weight : (O, C, KH, KW) = (O, K) row-major, K = C*KH*KW
+//   cols   : (K, N*OHW)  = im2col(x)       bias   : (O)
+//   forward, per sample b (small filters, large planes): y_b (O, OHW) = weight · cols[:, b] written
+//            straight into y's NCHW slice (ldb = N*OHW), + bias while the slice is hot;
+//            small images: yT (O, N*OHW) = weight · cols in one GEMM, then reordered to y + bias.
+//   backward: db += rowsum(dy);  large images, per sample straight from dy: dW += dy_b · cols_bᵀ,
+//             dcols_b = weightᵀ · dy_b;  small images: dyT (O, N*OHW) = dy reordered,
+//             dW += dyT · colsᵀ, dcols = weightᵀ · dyT (one GEMM each);  then dx = col2im(dcols)
 
 public final class Conv2D: Layer {
     public let name: String
@@ -14,12 +17,17 @@ public final class Conv2D: Layer {
     public let geometry: ConvGeometry
     public let outChannels: Int
     public let hasBias: Bool
+    /// Small filters (weights <= perSampleWeights) over large planes (OHW >= perSampleColumns) get
+    /// one GEMM per sample, cache-sized and with no reorder copy; everything else one whole-batch
+    /// GEMM per product, whose long dimension keeps BLAS at its best (AlexNet-sized layers).
+    static let perSampleColumns = 256, perSampleWeights = 16_384
 
     private var weight: UnsafeMutablePointer<Float>!, dWeight: UnsafeMutablePointer<Float>!
     private var bias: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?
-    private var cols = Workspace()      // (C*KH*KW, N*OH*OW), kept from forward for backward
-    private var product = Workspace()   // (O, N*OH*OW): forward yT, backward dyT
-    private var dCols = Workspace()     // (C*KH*KW, N*OH*OW)
+    private var cols = Workspace()      // (K, N*OHW), kept from forward for backward
+    private var product = Workspace()   // (O, N*OHW): forward yT, backward dyT
+    private var dCols = Workspace()     // (K, N*OHW), allocated on the first backward that needs dx
+    private var capacity = 0
 
     public init(name: String, input: Shape, out: Int, kernel: (Int, Int), stride: (Int, Int),
                 pad: (Int, Int), bias: Bool) {
@@ -43,50 +51,101 @@ public final class Conv2D: Layer {
         if hasBias { bias = parameters + wc; dBias = gradients + wc }
     }
 
+    private var perSample: Bool {
+        geometry.oh * geometry.ow >= Self.perSampleColumns && outChannels * geometry.rows <= Self.perSampleWeights
+    }
+
     public func reserve(batch n: Int) {
+        guard n > capacity else { return }
+        capacity = n
         let columns = n * geometry.oh * geometry.ow
         _ = cols.reserve(geometry.rows * columns)
-        _ = product.reserve(outChannels * columns)
-        _ = dCols.reserve(geometry.rows * columns)
+        if !perSample { _ = product.reserve(outChannels * columns) }
+        if dCols.storage.count > 0 { _ = dCols.reserve(geometry.rows * columns) }
     }
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
-        let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows
-        let colsP = cols.pointer, yT = product.pointer
+        let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows, o = outChannels
+        let colsP = cols.pointer
         im2col(x, batch: n, geometry, colsP)
-        // yT = W · cols : (O, K) x (K, N*OH*OW)
-        gemm(.no, .no, m: outChannels, n: columns, k: k, weight, colsP, beta: 0, yT)
-        // y[b, o, :] = yT[o, b*OHW ..< (b+1)*OHW] + bias[o]
-        for o in 0..<outChannels {
-            let b0 = bias?[o] ?? 0
-            let src = yT + o * columns
+        if perSample {
             for b in 0..<n {
-                let s = src + b * ohw, d = y + (b * outChannels + o) * ohw
-                for i in 0..<ohw { d[i] = s[i] + b0 }
+                let yb = y + b * o * ohw
+                // y_b = W · cols_b : (O, K) x (K, OHW), cols_b strided inside the batch
+                gemm(.no, .no, m: o, n: ohw, k: k, weight, lda: k, colsP + b * ohw, ldb: columns, beta: 0, yb, ldc: ohw)
+                if let bias { addBias(yb, bias, channels: o, plane: ohw) }
+            }
+            return
+        }
+        let yT = product.pointer
+        // yT = W · cols : (O, K) x (K, N*OHW)
+        gemm(.no, .no, m: o, n: columns, k: k, weight, colsP, beta: 0, yT)
+        // y[b, o, :] = yT[o, b*OHW ..< (b+1)*OHW] + bias[o]
+        for oc in 0..<o {
+            let b0 = bias?[oc] ?? 0
+            let src = yT + oc * columns
+            for b in 0..<n {
+                let s = src + b * ohw, d = y + (b * o + oc) * ohw
+                var i = 0
+                while i < ohw { d[i] = s[i] + b0; i &+= 1 }
             }
         }
     }
 
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
-        let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows
-        let dyT = product.pointer
-        // dyT[o, b*OHW + i] = dy[b, o, i]; db[o] += sum over b, i
-        for o in 0..<outChannels {
-            let d = dyT + o * columns
-            var sum: Float = 0
+        let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows, o = outChannels
+        let dc: UnsafeMutablePointer<Float>? = dx == nil ? nil : dCols.reserve(geometry.rows * capacity * ohw)
+        if perSample {
+            // straight from dy's NCHW slices, no reorder:  db[o] += sum of dy_b[o, :]
             for b in 0..<n {
-                let s = dy + (b * outChannels + o) * ohw, dd = d + b * ohw
-                for i in 0..<ohw { let v = s[i]; dd[i] = v; sum += v }
+                let dyb = dy + b * o * ohw
+                if let dBias {
+                    for oc in 0..<o {
+                        let s = dyb + oc * ohw
+                        var sum: Float = 0, i = 0
+                        while i < ohw { sum += s[i]; i &+= 1 }
+                        dBias[oc] += sum
+                    }
+                }
+                // dW += dy_b · cols_bᵀ : (O, OHW) x (OHW, K)
+                gemm(.no, .yes, m: o, n: k, k: ohw, dyb, lda: ohw, cols.pointer + b * ohw, ldb: columns,
+                     beta: 1, dWeight, ldc: k)
+                // dcols_b = Wᵀ · dy_b : (K, O) x (O, OHW), written into the batch layout
+                if let dc {
+                    gemm(.yes, .no, m: k, n: ohw, k: o, weight, lda: k, dyb, ldb: ohw, beta: 0, dc + b * ohw, ldc: columns)
+                }
             }
-            if let dBias { dBias[o] += sum }
+        } else {
+            let dyT = product.pointer
+            // dyT[o, b*OHW + i] = dy[b, o, i]; db[o] += sum over b, i
+            for oc in 0..<o {
+                let d = dyT + oc * columns
+                var sum: Float = 0
+                for b in 0..<n {
+                    let s = dy + (b * o + oc) * ohw, dd = d + b * ohw
+                    var i = 0
+                    while i < ohw { let v = s[i]; dd[i] = v; sum += v; i &+= 1 }
+                }
+                if let dBias { dBias[oc] += sum }
+            }
+            // dW += dyT · colsᵀ : (O, N*OHW) x (N*OHW, K)
+            gemm(.no, .yes, m: o, n: k, k: columns, dyT, cols.pointer, beta: 1, dWeight)
+            // dcols = Wᵀ · dyT : (K, O) x (O, N*OHW)
+            if let dc { gemm(.yes, .no, m: k, n: columns, k: o, weight, dyT, beta: 0, dc) }
         }
-        // dW += dyT · colsᵀ : (O, N*OHW) x (N*OHW, K)
-        gemm(.no, .yes, m: outChannels, n: k, k: columns, dyT, cols.pointer, beta: 1, dWeight)
-        guard let dx else { return }
-        // dcols = Wᵀ · dyT : (K, O) x (O, N*OHW)
-        gemm(.yes, .no, m: k, n: columns, k: outChannels, weight, dyT, beta: 0, dCols.pointer)
+        guard let dx, let dc else { return }
         dx.update(repeating: 0, count: n * inputShape.count)
-        col2im(dCols.pointer, batch: n, geometry, dx)
+        col2im(dc, batch: n, geometry, dx)
+    }
+}
+
+/// y[c, :] += bias[c] over `channels` planes of `plane` floats.
+@inline(__always)
+func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, channels: Int, plane: Int) {
+    for c in 0..<channels {
+        let v = bias[c], p = y + c * plane
+        var i = 0
+        while i < plane { p[i] += v; i &+= 1 }
     }
 }

@@ -1,6 +1,10 @@
 // Max and average pooling over (N, C, H, W) with kernel, stride and zero padding.
 // Max pooling remembers the argmax of each window for backward (padding never wins: it is -inf).
 // Average pooling divides by KH*KW including padded cells (PyTorch's count_include_pad=True).
+// Fast paths for the common max pools without padding — 2x2 stride 2 (whose windows tile the
+// input, so backward writes dx directly instead of zeroing and scattering) and 3x3 stride 2 —
+// with branch-free inner loops (selects, not branches); ties keep the first maximum in row-major
+// order, as the general loop does.
 
 public final class Pool2D: Layer {
     public enum Mode: Equatable, Sendable { case max, average }
@@ -28,7 +32,21 @@ public final class Pool2D: Layer {
         argmax = .allocate(capacity: argmaxCapacity)
     }
 
+    private enum FastPath { case none, max2x2, max3x3 }
+    private var fastPath: FastPath {
+        let g = geometry
+        guard mode == .max, g.ph == 0, g.pw == 0, g.sh == 2, g.sw == 2 else { return .none }
+        if g.kh == 2, g.kw == 2 { return .max2x2 }
+        if g.kh == 3, g.kw == 3 { return .max3x3 }
+        return .none
+    }
+
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
+        switch fastPath {
+        case .max2x2: return maxForward2x2(x, y, planes: n * geometry.c)
+        case .max3x3: return maxForward3x3(x, y, planes: n * geometry.c)
+        case .none: break
+        }
         let g = geometry, oh = g.oh, ow = g.ow, hw = g.h * g.w
         let planes = n * g.c
         for p in 0..<planes {
@@ -64,6 +82,7 @@ public final class Pool2D: Layer {
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
         guard let dx else { return }
+        if fastPath == .max2x2 { return maxBackward2x2(dy, dx, planes: n * geometry.c) }
         let g = geometry, oh = g.oh, ow = g.ow, hw = g.h * g.w
         dx.update(repeating: 0, count: n * inputShape.count)
         let scale = 1 / Float(g.kh * g.kw)
@@ -85,6 +104,82 @@ public final class Pool2D: Layer {
                             for ix in xLo..<max(xLo, xHi) { d[iy * g.w + ix] += v }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    // MARK: fast paths
+
+    private func maxForward2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int) {
+        let g = geometry, oh = g.oh, ow = g.ow, w = g.w, hw = g.h * g.w, ohw = oh * ow
+        let w32 = Int32(w)
+        for p in 0..<planes {
+            let src = x + p &* hw, dst = y + p &* ohw, arg = argmax + p &* ohw
+            for oy in 0..<oh {
+                let r0 = src + oy &* 2 &* w, r1 = r0 + w
+                let d = dst + oy &* ow, a = arg + oy &* ow
+                let base = Int32(truncatingIfNeeded: oy &* 2 &* w)
+                var ox = 0
+                while ox < ow {
+                    let c = ox &* 2
+                    let v00 = r0[c], v01 = r0[c &+ 1], v10 = r1[c], v11 = r1[c &+ 1]
+                    // first strict maximum in order 00, 01, 10, 11
+                    let t0 = v01 > v00, m0 = t0 ? v01 : v00, i0: Int32 = t0 ? 1 : 0
+                    let t1 = v11 > v10, m1 = t1 ? v11 : v10, i1: Int32 = t1 ? w32 &+ 1 : w32
+                    let t = m1 > m0
+                    d[ox] = t ? m1 : m0
+                    a[ox] = base &+ Int32(truncatingIfNeeded: c) &+ (t ? i1 : i0)
+                    ox &+= 1
+                }
+            }
+        }
+    }
+
+    /// Windows tile the input: each dx cell gets its window's gradient or 0, written once.
+    private func maxBackward2x2(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, planes: Int) {
+        let g = geometry, oh = g.oh, ow = g.ow, w = g.w, h = g.h, hw = h * w, ohw = oh * ow
+        let exact = 2 * oh == h && 2 * ow == w
+        if !exact { dx.update(repeating: 0, count: planes * hw) }   // odd edges: uncovered cells stay 0
+        let w32 = Int32(w)
+        for p in 0..<planes {
+            let d = dx + p &* hw, grad = dy + p &* ohw, arg = argmax + p &* ohw
+            for oy in 0..<oh {
+                let r0 = d + oy &* 2 &* w, r1 = r0 + w
+                let gr = grad + oy &* ow, a = arg + oy &* ow
+                let base = Int32(truncatingIfNeeded: oy &* 2 &* w)
+                var ox = 0
+                while ox < ow {
+                    let c = ox &* 2
+                    let v = gr[ox], k = a[ox] &- base &- Int32(truncatingIfNeeded: c)     // 0, 1, w, w + 1
+                    r0[c] = k == 0 ? v : 0
+                    r0[c &+ 1] = k == 1 ? v : 0
+                    r1[c] = k == w32 ? v : 0
+                    r1[c &+ 1] = k == w32 &+ 1 ? v : 0
+                    ox &+= 1
+                }
+            }
+        }
+    }
+
+    private func maxForward3x3(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int) {
+        let g = geometry, oh = g.oh, ow = g.ow, w = g.w, hw = g.h * g.w, ohw = oh * ow
+        for p in 0..<planes {
+            let src = x + p * hw, dst = y + p * ohw, arg = argmax + p * ohw
+            for oy in 0..<oh {
+                let top = 2 * oy * w
+                let d = dst + oy * ow, a = arg + oy * ow
+                for ox in 0..<ow {
+                    var best = src[top + 2 * ox], bestIndex = Int32(top + 2 * ox)
+                    for r in 0..<3 {
+                        let row = top + r * w + 2 * ox
+                        for c in 0..<3 where r + c > 0 {
+                            let v = src[row + c], t = v > best
+                            best = t ? v : best
+                            bestIndex = t ? Int32(row + c) : bestIndex
+                        }
+                    }
+                    d[ox] = best; a[ox] = bestIndex
                 }
             }
         }
