@@ -18,23 +18,26 @@ public final class SGD {
 
     deinit { velocity.deallocate() }
 
-    /// One update of `count` parameters with gradient g (already averaged over the global batch).
-    public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, count: Int, lr: Float) {
-        let v = velocity.baseAddress!, mu = momentum, wd = weightDecay
+    /// One update of `count` parameters with gradient `gradScale` x g: the data-parallel trainer
+    /// passes the summed gradient and 1/world size, so averaging costs no pass of its own
+    /// (the product is rounded to Float first, exactly as a separate scaling pass would).
+    public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, count: Int, lr: Float,
+                     gradScale: Float = 1) {
+        let v = velocity.baseAddress!, mu = momentum, wd = weightDecay, s = gradScale
         if mu == 0 {
-            for i in 0..<count { p[i] -= lr * (g[i] + wd * p[i]) }
+            for i in 0..<count { p[i] -= lr * (g[i] * s + wd * p[i]) }
             return
         }
         if nesterov {
             for i in 0..<count {
-                let gi = g[i] + wd * p[i]
+                let gi = g[i] * s + wd * p[i]
                 let vi = mu * v[i] + gi
                 v[i] = vi
                 p[i] -= lr * (gi + mu * vi)
             }
         } else {
             for i in 0..<count {
-                let vi = mu * v[i] + (g[i] + wd * p[i])
+                let vi = mu * v[i] + (g[i] * s + wd * p[i])
                 v[i] = vi
                 p[i] -= lr * vi
             }

@@ -261,17 +261,12 @@ public final class Trainer {
                 exchanger.decodeFixed(usedShift: used, microBatches: micro)
             }
         case .flat, .bucketed:
-            exchanger.reduce()
-            let scale = 1 / Float(comm.size)
-            for i in 0..<p { g[i] *= scale }
+            exchanger.reduce()                          // the 1/world size average happens inside SGD
         case .coordinator:
             exchanger.reduce()
-            if isRoot {
-                let scale = 1 / Float(comm.size)
-                for i in 0..<p { g[i] *= scale }
-                if (Double(g[p]) / Double(g[p + 2])).isFinite {
-                    optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
-                }
+            if isRoot, (Double(g[p]) / Double(g[p + 2])).isFinite {
+                optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr),
+                               gradScale: 1 / Float(comm.size))
             }
             exchanger.shareStatistics()
         }
@@ -284,7 +279,9 @@ public final class Trainer {
         if exchanger.strategy == .coordinator {
             exchanger.shareParameters(network.parameters)
         } else {
-            optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr))
+            // exact's decoded gradient is already the global mean; flat/bucketed hold the sum
+            let scale: Float = exchanger.strategy == .exact ? 1 : 1 / Float(comm.size)
+            optimizer.step(parameters: network.parameters.baseAddress!, gradients: g, count: p, lr: Float(lr), gradScale: scale)
         }
         let t5 = monotonicSeconds()
         if let trace {
