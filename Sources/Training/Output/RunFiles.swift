@@ -30,11 +30,11 @@ public final class RunFiles {
                 return e <= resumeEpoch
             })
         } else {
-            fm.createFile(atPath: stepsPath, contents: Data("step,epoch,train_loss,lr\n".utf8))
-            fm.createFile(atPath: metricsPath, contents: Data())
+            _ = fm.createFile(atPath: stepsPath, contents: Data("step,epoch,train_loss,lr\n".utf8))
+            _ = fm.createFile(atPath: metricsPath, contents: Data())
         }
-        if !fm.fileExists(atPath: stepsPath) { fm.createFile(atPath: stepsPath, contents: Data("step,epoch,train_loss,lr\n".utf8)) }
-        if !fm.fileExists(atPath: metricsPath) { fm.createFile(atPath: metricsPath, contents: Data()) }
+        if !fm.fileExists(atPath: stepsPath) { _ = fm.createFile(atPath: stepsPath, contents: Data("step,epoch,train_loss,lr\n".utf8)) }
+        if !fm.fileExists(atPath: metricsPath) { _ = fm.createFile(atPath: metricsPath, contents: Data()) }
         guard let s = FileHandle(forWritingAtPath: stepsPath), let m = FileHandle(forWritingAtPath: metricsPath) else {
             throw InputError("\(folder): cannot open metrics.jsonl / steps.csv for writing")
         }
