@@ -72,22 +72,7 @@ struct SafeTensorsHeader {
     }
 
     /// `text` as a JSON string literal (also used to quote names in one-line error messages).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { jsonQuoted(text) }
 
     /// The JSON subset a header uses; floats, booleans and null decode as `.other` and are refused.
     fileprivate enum JSONValue: Decodable, CustomStringConvertible {
