@@ -99,10 +99,10 @@ public struct ModelSummary: Sendable {
     public func json() -> String {
         let layers = rows.map { r -> String in
             let shape = "[-1, " + r.outputShape.dims.map(String.init).joined(separator: ", ") + "]"
-            return "{\"name\": \"\(r.name)\", \"kind\": \"\(r.kind)\", \"output_shape\": \(shape), \"weights\": \(r.weights), \"biases\": \(r.biases), \"params\": \(r.params)}"
+            return "{\"name\": \(jsonQuoted(r.name)), \"kind\": \"\(r.kind)\", \"output_shape\": \(shape), \"weights\": \(r.weights), \"biases\": \(r.biases), \"params\": \(r.params)}"
         }
         func mb(_ v: Double) -> String { String(format: "%.2f", v) }
-        return "{\"model\": \"\(modelName)\", \"input\": [\(input.dims.map(String.init).joined(separator: ", "))], "
+        return "{\"model\": \(jsonQuoted(modelName)), \"input\": [\(input.dims.map(String.init).joined(separator: ", "))], "
             + "\"layers\": [\(layers.joined(separator: ", "))], \"total_params\": \(totalParams), "
             + "\"trainable_params\": \(trainableParams), \"input_size_mb\": \(mb(inputSizeMB)), "
             + "\"forward_backward_size_mb\": \(mb(forwardBackwardSizeMB)), \"params_size_mb\": \(mb(paramsSizeMB)), "
@@ -114,12 +114,11 @@ extension ModelSummary {
     /// The --world keys, each preceded by ", " (empty without an exchange).
     fileprivate func exchangeJSON() -> String {
         guard let e = exchange else { return "" }
-        let source = e.source.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return ", \"world_size\": \(e.world), \"gradient_bytes\": \(e.gradientBytes), "
             + "\"allreduce_bytes_per_rank\": \(Int(e.ringBytesPerRank.rounded())), "
             + String(format: "\"predicted_allreduce_ms\": %.6g, \"comm_alpha_us\": %.6g, \"comm_beta_s_per_byte\": %.6g, ",
                      1000 * e.predictedSeconds, 1e6 * e.alphaSeconds, e.betaSecondsPerByte)
-            + "\"comm_model_source\": \"\(source)\""
+            + "\"comm_model_source\": \(jsonQuoted(e.source))"
     }
 }
 

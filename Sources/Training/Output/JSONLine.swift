@@ -2,6 +2,7 @@
 // output). Numbers that are not finite are written as null, as Python's json would refuse NaN.
 
 import Foundation
+import NN
 
 public enum JSONField: Sendable {
     case int(Int), double(Double), string(String), bool(Bool), null
@@ -38,18 +39,3 @@ func jsonNumber(_ v: Double) -> String {
     return String(format: "%.6g", v).contains("e") ? String(v) : String(format: "%.10g", v)
 }
 
-public func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 || u.value == 0x7f { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
