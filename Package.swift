@@ -40,10 +40,11 @@ let package = Package(
         ], swiftSettings: optimise),
 
         // MARK: tests
-        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .target(name: "FuzzSupport", dependencies: ["NN"], path: "Tests/FuzzSupport"),
+        .testTarget(name: "NNTests", dependencies: ["NN", "FuzzSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "FuzzSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Training"]),
     ]
