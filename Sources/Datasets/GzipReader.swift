@@ -53,11 +53,11 @@ public func fnv1a64(path: String) throws -> UInt64 {
     let chunk = 256 << 10
     let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
     defer { buffer.deallocate() }
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    var h = fnv1a64(UnsafeRawBufferPointer(start: nil, count: 0))
     while true {
         let n = try file.fill(buffer, count: chunk)
         if n == 0 { return h }
-        for i in 0..<n { h = (h ^ UInt64(buffer[i])) &* 0x0000_0100_0000_01b3 }
+        h = fnv1a64(UnsafeRawBufferPointer(start: buffer, count: n), continuing: h)
     }
 }
 

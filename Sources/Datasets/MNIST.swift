@@ -221,14 +221,15 @@ public enum MNIST {
     }
 }
 
-/// FNV-1a, 64-bit: a fast non-cryptographic fingerprint of a byte string.
-public func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
-    bytes.withUnsafeBufferPointer { buf in
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in buf { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return h
-    }
+/// FNV-1a, 64-bit: a fast non-cryptographic fingerprint of bytes. `continuing` chains chunks:
+/// hashing a+b equals hashing b continuing from the hash of a.
+public func fnv1a64(_ bytes: UnsafeRawBufferPointer, continuing h0: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var h = h0
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    return h
 }
+
+public func fnv1a64(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { fnv1a64($0) } }
 
 private func hex16(_ v: UInt64) -> String {
     let s = String(v, radix: 16)

@@ -33,6 +33,8 @@ public struct RunConfig {
         public var allreduce: AllreduceStrategy = .flat
         public var bucketMB = 1.0
         public var microBatch: Int? = nil
+        /// The exact strategy's micro-batch: train.micro_batch, or 8 (at most the per-rank batch).
+        public var exactMicroBatch: Int { microBatch ?? min(batchSize, 8) }
     }
     public struct CheckpointConfig: Sendable, Equatable {
         public var everySteps: Int? = nil

@@ -104,7 +104,7 @@ public final class Trainer {
         testEval = Evaluator(network: network, set: data.test, comm: comm, batch: t.evalBatch,
                              normalization: config.data.normalize, positiveClass: config.data.positiveClass)
         exchanger = GradientExchange(strategy: t.allreduce, comm: comm, network: network, buffer: exchange, bucketMB: t.bucketMB)
-        exactMicroBatch = t.microBatch ?? min(t.batchSize, 8)
+        exactMicroBatch = t.exactMicroBatch
         if t.allreduce == .exact, t.batchSize % exactMicroBatch != 0 {
             throw InputError("\(config.source): train.micro_batch: \(exactMicroBatch) does not divide the per-rank batch \(t.batchSize) (exact needs whole micro-batches on every rank)")
         }
@@ -291,9 +291,11 @@ public final class Trainer {
             else { trace.record(.backward, step: s, traceBackwardStart, t2) }
             trace.record(.wait, step: s, t2, t3); trace.record(.allreduce, step: s, t3, t4); trace.record(.optimizer, step: s, t4, t5)
         }
+        // coordinator: t4..t5 is the parameter broadcast (rank 0 updated inside t3..t4)
+        let updateIsBroadcast = exchanger.strategy == .coordinator
         sums.times.data += t1 - t0; sums.times.compute += t2 - t1; sums.times.wait += t3 - t2
-        sums.times.comm += t4 - t3; sums.times.optimizer += t5 - t4
-        if exchanger.strategy == .coordinator { sums.times.comm += t5 - t4; sums.times.optimizer -= t5 - t4 }
+        sums.times.comm += t4 - t3 + (updateIsBroadcast ? t5 - t4 : 0)
+        sums.times.optimizer += updateIsBroadcast ? 0 : t5 - t4
         sums.lossSum += Double(exchange[p]); sums.correct += Double(exchange[p + 1]); sums.seen += Double(exchange[p + 2])
         step += 1
         files?.recordStep(step: step, epoch: epoch, loss: stepLoss, lr: lr)
@@ -449,10 +451,7 @@ public final class Trainer {
 
     /// Every rank's parameters must be bit-identical: gathers a checksum of each replica.
     public func verifyReplicas() throws -> String {
-        let bytes = UnsafeRawBufferPointer(network.parameters)
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let mine = String(h, radix: 16)
+        let mine = String(fnv1a64(UnsafeRawBufferPointer(network.parameters)), radix: 16)
         let all = comm.allgather(mine)
         guard Set(all).count == 1 else { throw ReplicasDiverged(checksums: all) }
         return mine

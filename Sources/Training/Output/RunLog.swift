@@ -26,7 +26,7 @@ public final class RunLog {
         say("dtrain \(dtrainVersion): \(config.model.name) (\(grouped(network.parameterCount)) params) on \(config.data.dataset) \(config.data.path)")
         say("world size \(comm.size) (\(comm.kind)), batch \(t.batchSize) per rank, global batch \(comm.size * t.batchSize), "
             + "lr \(formatLR(lr))\(t.scaleLR ? " (scaled x\(comm.size) from \(formatLR(t.lr)))" : ""), "
-            + "allreduce \(t.allreduce.rawValue)\(t.allreduce == .exact ? " (micro-batch \(t.microBatch ?? min(t.batchSize, 8)))" : t.allreduce == .bucketed ? " (\(t.bucketMB) MB buckets)" : ""), "
+            + "allreduce \(t.allreduce.rawValue)\(t.allreduce == .exact ? " (micro-batch \(t.exactMicroBatch))" : t.allreduce == .bucketed ? " (\(t.bucketMB) MB buckets)" : ""), "
             + "momentum \(t.momentum)\(t.nesterov ? " nesterov" : ""), weight decay \(t.weightDecay), schedule \(t.schedule.description)"
             + (t.warmupEpochs > 0 ? " after \(t.warmupEpochs) warm-up epochs" : ""))
         say("data: \(trainCount) train, \(validationCount) validation, \(testCount) test; \(stepsPerEpoch) steps/epoch; "
