@@ -1,9 +1,27 @@
 // swift-tools-version:5.9
 // dtrain: data-parallel CNN training in Swift on Open MPI and OpenBLAS.
 // Dependencies point one way: dtrain -> Training/Reports -> NN, Datasets, Collective -> C targets.
+import Foundation
 import PackageDescription
 
 let optimise: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
+/// NN's kernels (Kernels/DirectConv.swift) use AVX2 + FMA when the machine building dtrain has
+/// them: dtrain is built from source where it runs (launch/setup, launch/test). DTRAIN_PORTABLE=1
+/// builds for baseline x86-64 instead; other architectures get their defaults.
+let vectorUnits: [SwiftSetting] = {
+    #if arch(x86_64)
+    guard ProcessInfo.processInfo.environment["DTRAIN_PORTABLE"] == nil,
+          let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return [] }
+    let features = Set(flags.split(separator: " ").map(String.init))
+    guard features.contains("avx2") && features.contains("fma") else { return [] }
+    return [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("DTRAIN_FMA")]
+    #else
+    return []
+    #endif
+}()
 
 let package = Package(
     name: "dtrain",
@@ -25,7 +43,7 @@ let package = Package(
 
         // MARK: modules
         .target(name: "NN", dependencies: ["CBLAS", .product(name: "Yams", package: "Yams")],
-                swiftSettings: optimise),
+                swiftSettings: optimise + vectorUnits),
         .target(name: "Datasets", dependencies: ["NN", "CZlib"], swiftSettings: optimise),
         .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: optimise),
         .target(name: "Training", dependencies: ["NN", "Datasets", "Collective",

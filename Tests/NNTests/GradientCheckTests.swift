@@ -31,13 +31,27 @@ final class GradientCheckTests: XCTestCase {
         checkLayerGradients(LayerHarness(full, batch: 2, seed: 14))
     }
 
-    /// Output planes of at least 256 pixels use one GEMM per sample instead of one per batch.
-    func testConvLargePlane() {
-        for bias in [true, false] {
-            let conv = Conv2D(name: "conv", input: Shape(2, 17, 16), out: 3, kernel: (3, 2), stride: (1, 1), pad: (1, 1), bias: bias)
-            XCTAssertGreaterThanOrEqual(conv.outputShape.h * conv.outputShape.w, 256)
-            checkLayerGradients(LayerHarness(conv, batch: 2, seed: 15))
+    /// Every algorithm on a plane of at least 256 pixels (where per-sample GEMM applies) and on
+    /// LeNet's conv2 shape; direct is what both get unless forced.
+    func testConvEveryAlgorithm() {
+        for algorithm in [ConvAlgorithm.direct, .perSampleGEMM, .batchGEMM] {
+            for bias in [true, false] {
+                let conv = Conv2D(name: "conv", input: Shape(2, 17, 16), out: 3, kernel: (3, 2), stride: (1, 1),
+                                  pad: (1, 1), bias: bias, algorithm: algorithm)
+                XCTAssertEqual(conv.algorithm, algorithm)
+                checkLayerGradients(LayerHarness(conv, batch: 2, seed: 15))
+            }
+            let conv2 = Conv2D(name: "conv2", input: Shape(6, 14, 14), out: 16, kernel: (5, 5), stride: (1, 1),
+                               pad: (0, 0), bias: true, algorithm: algorithm)
+            checkLayerGradients(LayerHarness(conv2, batch: 2, seed: 16))
         }
+        XCTAssertEqual(Conv2D(name: "c", input: Shape(6, 14, 14), out: 16, kernel: (5, 5), stride: (1, 1), pad: (0, 0),
+                              bias: true).algorithm, .direct)
+        // direct needs stride 1 and padding below the kernel size; forcing it elsewhere falls back
+        XCTAssertEqual(Conv2D(name: "c", input: Shape(3, 9, 9), out: 4, kernel: (3, 3), stride: (2, 2), pad: (1, 1),
+                              bias: true, algorithm: .direct).algorithm, .batchGEMM)
+        XCTAssertEqual(Conv2D(name: "c", input: Shape(96, 27, 27), out: 256, kernel: (5, 5), stride: (1, 1), pad: (2, 2),
+                              bias: true).algorithm, .batchGEMM)
     }
 
     // MARK: linear

@@ -105,14 +105,54 @@ final class ReferenceTests: XCTestCase {
             (Shape(1, 33, 40), 4, (5, 4), (2, 2), (2, 1), false),
         ]
         for (i, (shape, out, kernel, stride, pad, hasBias)) in cases.enumerated() {
-            let conv = Conv2D(name: "conv", input: shape, out: out, kernel: kernel, stride: stride, pad: pad, bias: hasBias)
-            let h = LayerHarness(conv, batch: 3, seed: 100 + UInt64(i))
-            h.forward()
-            let weight = Array(h.params.toArray()[0 ..< out * shape.c * kernel.0 * kernel.1])
-            let bias = hasBias ? Array(h.params.toArray().suffix(out)) : nil
-            let reference = Self.naiveConv(h.x.toArray(), shape, batch: 3, weight: weight, bias: bias, out: out,
-                                           kernel: kernel, stride: stride, pad: pad)
-            assertClose(h.y.toArray(), reference, "conv case \(i)")
+            for algorithm in [nil, ConvAlgorithm.direct, .perSampleGEMM, .batchGEMM] {
+                let conv = Conv2D(name: "conv", input: shape, out: out, kernel: kernel, stride: stride, pad: pad,
+                                  bias: hasBias, algorithm: algorithm)
+                let h = LayerHarness(conv, batch: 3, seed: 100 + UInt64(i))
+                h.forward()
+                let weight = Array(h.params.toArray()[0 ..< out * shape.c * kernel.0 * kernel.1])
+                let bias = hasBias ? Array(h.params.toArray().suffix(out)) : nil
+                let reference = Self.naiveConv(h.x.toArray(), shape, batch: 3, weight: weight, bias: bias, out: out,
+                                               kernel: kernel, stride: stride, pad: pad)
+                assertClose(h.y.toArray(), reference, "conv case \(i), \(conv.algorithm)")
+            }
+        }
+    }
+
+    /// The direct kernels' edges: channels not a multiple of the 6- and 3-channel tiles, taps not
+    /// a multiple of 3, rows wider than one 16-column chunk and not a multiple of 8, padding up to
+    /// kernel - 1, and LeNet's two layers; forward against naive loops, both gradients against
+    /// the batch-GEMM algorithm.
+    func testDirectConvAgreesWithGEMM() {
+        let cases: [(Shape, Int, (Int, Int), (Int, Int))] = [
+            (Shape(1, 28, 28), 6, (5, 5), (2, 2)),      // LeNet conv1
+            (Shape(6, 14, 14), 16, (5, 5), (0, 0)),     // LeNet conv2
+            (Shape(3, 9, 37), 7, (3, 4), (2, 3)),       // 3 chunks per row, 7 channels, 36 taps
+            (Shape(2, 5, 3), 1, (2, 1), (1, 0)),        // one channel, 4 taps, 1-column chunks
+            (Shape(5, 4, 17), 13, (1, 1), (0, 0)),      // pointwise
+        ]
+        for (i, (shape, out, kernel, pad)) in cases.enumerated() {
+            let direct = Conv2D(name: "d", input: shape, out: out, kernel: kernel, stride: (1, 1), pad: pad, bias: true,
+                                algorithm: .direct)
+            let gemm = Conv2D(name: "g", input: shape, out: out, kernel: kernel, stride: (1, 1), pad: pad, bias: true,
+                              algorithm: .batchGEMM)
+            XCTAssertEqual(direct.algorithm, .direct)
+            let d = LayerHarness(direct, batch: 3, seed: 200 + UInt64(i)), g = LayerHarness(gemm, batch: 3, seed: 200 + UInt64(i))
+            fill(d.dy, randomArray(d.dy.count, seed: 300 + UInt64(i)))
+            for (a, b) in [(d.x, g.x), (d.params, g.params), (d.dy, g.dy)] { fill(b, a.toArray()) }
+            d.forward(); g.forward()
+            let weight = Array(d.params.toArray()[0 ..< out * shape.c * kernel.0 * kernel.1])
+            let reference = Self.naiveConv(d.x.toArray(), shape, batch: 3, weight: weight,
+                                           bias: Array(d.params.toArray().suffix(out)), out: out,
+                                           kernel: kernel, stride: (1, 1), pad: pad)
+            assertClose(d.y.toArray(), reference, "direct forward case \(i)")
+            d.backward(); g.backward()
+            assertClose(d.dx.toArray(), g.dx.toArray(), "direct dx case \(i)")
+            assertClose(d.grads.toArray(), g.grads.toArray(), "direct dW, db case \(i)")
+            // a first layer has no dx; its parameter gradients must not depend on that
+            d.grads.zero()
+            d.backward(withDX: false)
+            assertClose(d.grads.toArray(), g.grads.toArray(), "direct dW, db without dx, case \(i)")
         }
     }
 

@@ -1,5 +1,8 @@
-// 2-D convolution (cross-correlation, as PyTorch's nn.Conv2d) by im2col over the whole batch and
-// GEMMs shaped for BLAS.
+// 2-D convolution (cross-correlation, as PyTorch's nn.Conv2d) by one of three algorithms, chosen
+// from the shape when the layer is built:
+//   direct       stride 1 with few filter weights (LeNet): Kernels/DirectConv.swift, no im2col
+//   per-sample   small filters over large planes: im2col + one GEMM per sample, straight into NCHW
+//   batch GEMM   everything else (AlexNet-sized layers): im2col + one GEMM over the whole batch
 //
 //   x      : (N, C, H, W)                 weight : (O, C, KH, KW) = (O, K) row-major, K = C*KH*KW
 //   cols   : (K, N*OHW)  = im2col(x)       bias   : (O)
@@ -10,6 +13,10 @@
 //             dcols_b = weightᵀ · dy_b;  small images: dyT (O, N*OHW) = dy reordered,
 //             dW += dyT · colsᵀ, dcols = weightᵀ · dyT (one GEMM each);  then dx = col2im(dcols)
 
+public enum ConvAlgorithm: String, Sendable {
+    case direct, perSampleGEMM = "per-sample GEMM", batchGEMM = "batch GEMM"
+}
+
 public final class Conv2D: Layer {
     public let name: String
     public let inputShape: Shape
@@ -17,6 +24,10 @@ public final class Conv2D: Layer {
     public let geometry: ConvGeometry
     public let outChannels: Int
     public let hasBias: Bool
+    public let algorithm: ConvAlgorithm
+    /// Stride-1 layers with at most this many filter weights run direct: the GEMMs of such layers
+    /// have too few rows (filters) and too short a depth for BLAS to beat a register-tiled loop.
+    static let directWeights = 16_384
     /// Small filters (weights <= perSampleWeights) over large planes (OHW >= perSampleColumns) get
     /// one GEMM per sample, cache-sized and with no reorder copy; everything else one whole-batch
     /// GEMM per product, whose long dimension keeps BLAS at its best (AlexNet-sized layers).
@@ -28,9 +39,15 @@ public final class Conv2D: Layer {
     private var product = Workspace()   // (O, N*OHW): forward yT, backward dyT
     private var dCols = Workspace()     // (K, N*OHW), allocated on the first backward that needs dx
     private var capacity = 0
+    // direct: the batch's padded input, kept from forward for the filter gradient; one sample's
+    // padded dy; the packed filters (forward, flipped for dx); lane-wise filter-gradient sums
+    private let direct: DirectConvolution?
+    private var padded = Workspace()            // (N, C, ROWS, ROWLEN)
+    private var paddedGradient = Workspace()    // (O, dy ROWS, dy ROWLEN)
+    private var packed = Workspace(), packedFlipped = Workspace(), partialSums = Workspace()
 
     public init(name: String, input: Shape, out: Int, kernel: (Int, Int), stride: (Int, Int),
-                pad: (Int, Int), bias: Bool) {
+                pad: (Int, Int), bias: Bool, algorithm forced: ConvAlgorithm? = nil) {
         self.name = name
         inputShape = input
         outChannels = out
@@ -38,6 +55,25 @@ public final class Conv2D: Layer {
         geometry = ConvGeometry(c: input.c, h: input.h, w: input.w, kh: kernel.0, kw: kernel.1,
                                 sh: stride.0, sw: stride.1, ph: pad.0, pw: pad.1)
         outputShape = Shape(out, geometry.oh, geometry.ow)
+        let weights = out * geometry.rows
+        let chosen: ConvAlgorithm
+        if let forced, forced != .direct || DirectConvolution.applies(geometry) {
+            chosen = forced
+        } else if DirectConvolution.applies(geometry) && weights <= Self.directWeights {
+            chosen = .direct
+        } else if geometry.oh * geometry.ow >= Self.perSampleColumns && weights <= Self.perSampleWeights {
+            chosen = .perSampleGEMM
+        } else {
+            chosen = .batchGEMM
+        }
+        algorithm = chosen
+        direct = chosen == .direct ? DirectConvolution(geometry, outChannels: out) : nil
+        if let direct {
+            _ = paddedGradient.reserve(direct.gradient.count)
+            _ = packed.reserve(direct.packedCount)
+            _ = packedFlipped.reserve(direct.packedFlippedCount)
+            _ = partialSums.reserve(direct.partialSumCount)
+        }
     }
 
     public var parameterShapes: [(suffix: String, shape: [Int])] {
@@ -51,13 +87,12 @@ public final class Conv2D: Layer {
         if hasBias { bias = parameters + wc; dBias = gradients + wc }
     }
 
-    private var perSample: Bool {
-        geometry.oh * geometry.ow >= Self.perSampleColumns && outChannels * geometry.rows <= Self.perSampleWeights
-    }
+    private var perSample: Bool { algorithm == .perSampleGEMM }
 
     public func reserve(batch n: Int) {
         guard n > capacity else { return }
         capacity = n
+        if let direct { _ = padded.reserve(n * direct.input.count); return }
         let columns = n * geometry.oh * geometry.ow
         _ = cols.reserve(geometry.rows * columns)
         if !perSample { _ = product.reserve(outChannels * columns) }
@@ -65,6 +100,7 @@ public final class Conv2D: Layer {
     }
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
+        if let direct { return forwardDirect(direct, x, y, batch: n) }
         let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows, o = outChannels
         let colsP = cols.pointer
         im2col(x, batch: n, geometry, colsP)
@@ -94,6 +130,7 @@ public final class Conv2D: Layer {
 
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
+        if let direct { return backwardDirect(direct, dy, dx, batch: n) }
         let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows, o = outChannels
         let dc: UnsafeMutablePointer<Float>? = dx == nil ? nil : dCols.reserve(geometry.rows * capacity * ohw)
         if perSample {
@@ -137,6 +174,30 @@ public final class Conv2D: Layer {
         guard let dx, let dc else { return }
         dx.update(repeating: 0, count: n * inputShape.count)
         col2im(dc, batch: n, geometry, dx)
+    }
+
+    // MARK: direct
+
+    private func forwardDirect(_ d: DirectConvolution, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int) {
+        d.packFilters(weight, into: packed.pointer)
+        let xp = padded.pointer
+        for b in 0..<n {
+            let xpb = xp + b * d.input.count
+            d.input.fill(x + b * inputShape.count, into: xpb)
+            d.forward(xpb, packed.pointer, bias: bias, y + b * outputShape.count)
+        }
+    }
+
+    private func backwardDirect(_ d: DirectConvolution, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
+        let partial = partialSums.pointer, dyp = paddedGradient.pointer
+        partial.update(repeating: 0, count: d.partialSumCount)
+        if dx != nil { d.packFlippedFilters(weight, into: packedFlipped.pointer) }
+        for b in 0..<n {
+            d.fillGradient(dy + b * outputShape.count, into: dyp, dBias: dBias)
+            d.accumulateFilterGradient(padded.pointer + b * d.input.count, dyp, partial)
+            if let dx { d.inputGradient(dyp, packedFlipped.pointer, dx + b * inputShape.count) }
+        }
+        d.reduceFilterGradient(partial, into: dWeight)
     }
 }
 
