@@ -1,49 +1,19 @@
 // Direct convolution for stride-1 layers with few filters (LeNet's conv1 and conv2). There im2col +
 // sgemm fits badly: the products have M = 6 or 16 rows, below BLAS's 16-row micro-tile, and copying
 // the columns costs as much as multiplying them. These kernels read a zero-padded copy of each
-// plane instead of columns and keep a tile of SIMD8 sums in registers.
+// plane instead of columns and keep a tile of SIMD8 sums in registers (Kernels/SIMDTiles.swift).
 //
 //   padded planes : (C, ROWS, ROWLEN)  xp[c, y + top, x + left] = x[c, y, x], zero elsewhere; rows
 //                   are long enough for a whole 16-wide output chunk plus the kernel's width
 //   forward       : y[o, oy, ox] = bias[o] + Σ_{c,i,j} w[o, c, i, j] · xp[c, oy + i, ox + j]
-//                   tile = 6 output channels x 16 columns (12 accumulators); one tap loads 2 vectors
-//                   of xp and 6 filter values from the packed copy (⌈O/6⌉, C·KH·KW, 6)
 //   filter grad   : dW[o, c, i, j] += Σ_{oy,ox} dy[o, oy, ox] · xp[c, oy + i, ox + j]
-//                   tile = 3 output channels x 4 taps (12 accumulators) over 8-wide chunks of padded
-//                   dy rows, whose lanes past OW are zero
-//   input grad    : the forward kernel run on dy padded by (KH-1-PH, KW-1-PW) with the filters
+//   input grad    : the forward convolution of dy padded by (KH-1-PH, KW-1-PW) with the filters
 //                   transposed and flipped: dx[c, y, x] = Σ_{o,i,j} w[o, c, KH-1-i, KW-1-j] · dyp[o, y+i, x+j]
 //
+// Each of the three products runs vectorised along output rows (DirectConvRows.swift) or along
+// channels (DirectConvChannels.swift), whichever leaves fewer SIMD lanes idle for the shape.
 // Built with AVX2 + FMA where the building machine has them (Package.swift defines DTRAIN_FMA);
 // elsewhere SIMD8 arithmetic falls back to separate multiply and add.
-
-/// acc += a · b, fused where the target has FMA (Swift's addProduct would otherwise call fmaf per lane).
-@inline(__always)
-func multiplyAdd(_ acc: inout SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
-    #if DTRAIN_FMA
-    acc.addProduct(a, b)
-    #else
-    acc += a * b
-    #endif
-}
-
-@inline(__always)
-func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-/// Stores the first `count` lanes of v (all 8 when count >= 8).
-@inline(__always)
-func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
-    if count >= 8 {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-    } else {
-        for l in 0..<count { p[l] = v[l] }
-    }
-}
-
-@inline(__always)
-func roundUp(_ n: Int, _ multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
 /// A stack of zero-padded planes: `channels` planes of (height, width) placed at (top, left) inside
 /// (rows, rowLength). Only the interior is ever written, so padding zeroed once stays zero.
@@ -81,19 +51,27 @@ public struct PaddedPlanes: Equatable, Sendable {
     }
 }
 
-/// The geometry of one stride-1 convolution run directly, with its padded layouts.
+/// The geometry of one stride-1 convolution run directly: its padded layouts, which way each
+/// product is vectorised, and the offset tables the kernels walk.
 public struct DirectConvolution: Sendable {
+    public enum Vectorization: String, Sendable { case rows, channels }
+
     public let inChannels: Int, outChannels: Int
     public let kh: Int, kw: Int
     public let height: Int, width: Int          // input plane
     public let oh: Int, ow: Int                 // output plane
     public let input: PaddedPlanes              // x padded by (PH, PW)
     public let gradient: PaddedPlanes           // dy padded by (KH-1-PH, KW-1-PW)
+    public let forwardUnits: Vectorization, inputGradientUnits: Vectorization, filterGradientUnits: Vectorization
     public var taps: Int { inChannels * kh * kw }
-    /// Offsets of every tap inside its padded planes, relative to output (0, 0): forward taps (c, i, j)
-    /// in the input; dx taps (o, i, j) in padded dy; filter-gradient taps = forward taps padded to a
-    /// multiple of 3 with the last real tap (its sums are computed and dropped).
+
+    /// Offsets of every tap inside its padded planes, relative to output (0, 0): forward taps
+    /// (c, i, j) in the input; dx taps (o, i, j) in padded dy; filter-gradient taps = forward taps
+    /// padded to the tile (3 rows or 6 channels) with the last real tap (computed, then dropped).
     let forwardOffsets: [Int], inputGradientOffsets: [Int], filterGradientOffsets: [Int]
+    /// Offset of every output pixel's (0, 0) tap in the padded source, padded to a multiple of 6
+    /// with the last pixel: forward over (OH, OW) in the input, dx over (H, W) in padded dy.
+    let forwardPixels: [Int], inputGradientPixels: [Int]
 
     /// Stride 1 and padding below the kernel size (so dy's padding for dx is not negative).
     public static func applies(_ g: ConvGeometry) -> Bool {
@@ -110,12 +88,26 @@ public struct DirectConvolution: Sendable {
         gradient = PaddedPlanes(channels: outChannels, height: g.oh, width: g.ow, top: top, left: left,
                                 rows: g.oh + 2 * top,
                                 rowLength: max(roundUp(g.w, 16) + g.kw - 1, left + roundUp(g.ow, 8)))
+        forwardUnits = Self.convolutionUnits(channels: outChannels, width: g.ow, pixels: g.oh * g.ow)
+        inputGradientUnits = Self.convolutionUnits(channels: g.c, width: g.w, pixels: g.h * g.w)
+        let taps = g.c * g.kh * g.kw
+        let rowsShare = Self.busy(g.ow, 8) * Self.busy(outChannels, 3) * Self.busy(taps, 3)
+        let channelsShare = Self.busy(outChannels, 16) * Self.busy(taps, 6)
+        filterGradientUnits = channelsShare > rowsShare ? .channels : .rows
         forwardOffsets = Self.offsets(input, kh: g.kh, kw: g.kw)
         inputGradientOffsets = Self.offsets(gradient, kh: g.kh, kw: g.kw)
-        var padded = forwardOffsets
-        while padded.count % 3 != 0 { padded.append(padded[padded.count - 1]) }
-        filterGradientOffsets = padded
+        filterGradientOffsets = Self.padded(forwardOffsets, to: filterGradientUnits == .rows ? 3 : 6)
+        forwardPixels = Self.padded(Self.pixels(rows: g.oh, columns: g.ow, rowLength: input.rowLength), to: 6)
+        inputGradientPixels = Self.padded(Self.pixels(rows: g.h, columns: g.w, rowLength: gradient.rowLength), to: 6)
     }
+
+    /// The share of SIMD lanes doing useful work, rows (16 columns x 6 channels) against channels
+    /// (16 channels x 6 pixels), for a convolution producing `channels` planes of `pixels`.
+    private static func convolutionUnits(channels: Int, width: Int, pixels: Int) -> Vectorization {
+        busy(channels, 16) * busy(pixels, 6) > busy(width, 16) * busy(channels, 6) ? .channels : .rows
+    }
+
+    private static func busy(_ n: Int, _ tile: Int) -> Double { Double(n) / Double(roundUp(n, tile)) }
 
     /// (c, i, j) -> (c·ROWS + i)·ROWLEN + j for every plane of `planes`.
     private static func offsets(_ planes: PaddedPlanes, kh: Int, kw: Int) -> [Int] {
@@ -126,208 +118,139 @@ public struct DirectConvolution: Sendable {
         return offsets
     }
 
-    /// Floats of the packed forward filters and of the packed flipped (dx) filters.
-    public var packedCount: Int { roundUp(outChannels, 6) * taps }
-    public var packedFlippedCount: Int { roundUp(inChannels, 6) * outChannels * kh * kw }
-    /// Floats of the filter-gradient partial sums: (⌈O/3⌉·3, taps rounded to 3, 8 lanes).
-    public var partialSumCount: Int { roundUp(outChannels, 3) * filterGradientOffsets.count * 8 }
-
-    /// packed[(blk·taps + t)·6 + q] = w[6·blk + q, t], zero past O; w is (O, C·KH·KW) row-major.
-    public func packFilters(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
-        packBlocks(rows: outChannels, taps: taps, into: packed) { o, t in w[o * taps + t] }
+    private static func pixels(rows: Int, columns: Int, rowLength: Int) -> [Int] {
+        (0..<rows).flatMap { y in (0..<columns).map { y * rowLength + $0 } }
     }
 
-    /// dx's filters: w'[c, (o, i, j)] = w[o, c, KH-1-i, KW-1-j], packed like packFilters.
+    private static func padded(_ table: [Int], to multiple: Int) -> [Int] {
+        table + Array(repeating: table[table.count - 1], count: roundUp(table.count, multiple) - table.count)
+    }
+
+    // MARK: filters
+
+    /// Floats of the packed forward filters and of the packed flipped (dx) filters.
+    public var packedCount: Int { Self.packedCount(rows: outChannels, taps: taps, forwardUnits) }
+    public var packedFlippedCount: Int { Self.packedCount(rows: inChannels, taps: outChannels * kh * kw, inputGradientUnits) }
+
+    private static func packedCount(rows: Int, taps: Int, _ units: Vectorization) -> Int {
+        units == .rows ? roundUp(rows, 6) * taps : taps * roundUp(rows, 16)
+    }
+
+    /// The forward filters w (O, C·KH·KW) in the layout of `forwardUnits`.
+    public func packFilters(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let taps = taps
+        Self.pack(rows: outChannels, taps: taps, forwardUnits, into: packed) { o, t in w[o * taps + t] }
+    }
+
+    /// dx's filters w'[c, (o, i, j)] = w[o, c, KH-1-i, KW-1-j] in the layout of `inputGradientUnits`.
     public func packFlippedFilters(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
-        let k = kh * kw, flippedTaps = outChannels * k
-        packBlocks(rows: inChannels, taps: flippedTaps, into: packed) { c, t in
-            let o = t / k, ij = t % k
-            return w[(o * inChannels + c) * k + (k - 1 - ij)]
+        let k = kh * kw, c = inChannels
+        Self.pack(rows: inChannels, taps: outChannels * k, inputGradientUnits, into: packed) { r, t in
+            w[((t / k) * c + r) * k + (k - 1 - t % k)]
         }
     }
 
+    /// rows:     packed[(blk·taps + t)·6 + q] = value(6·blk + q, t), zero past `rows`
+    /// channels: packed[t·R16 + r] = value(r, t), zero past `rows`
     @inline(__always)
-    private func packBlocks(rows: Int, taps: Int, into packed: UnsafeMutablePointer<Float>,
-                            _ value: (Int, Int) -> Float) {
-        for blk in 0..<(roundUp(rows, 6) / 6) {
-            let base = packed + blk * taps * 6
-            for t in 0..<taps {
-                for q in 0..<6 {
-                    let r = blk * 6 + q
-                    base[t * 6 + q] = r < rows ? value(r, t) : 0
+    private static func pack(rows: Int, taps: Int, _ units: Vectorization, into packed: UnsafeMutablePointer<Float>,
+                             _ value: (Int, Int) -> Float) {
+        switch units {
+        case .rows:
+            for blk in 0..<(roundUp(rows, 6) / 6) {
+                let base = packed + blk * taps * 6
+                for t in 0..<taps {
+                    for q in 0..<6 {
+                        let r = blk * 6 + q
+                        base[t * 6 + q] = r < rows ? value(r, t) : 0
+                    }
                 }
+            }
+        case .channels:
+            let stride16 = roundUp(rows, 16)
+            for t in 0..<taps {
+                for r in 0..<stride16 { packed[t * stride16 + r] = r < rows ? value(r, t) : 0 }
             }
         }
     }
+
+    // MARK: passes
 
     /// y (outChannels, oh, ow) of one sample from its padded input xp.
     public func forward(_ xp: UnsafePointer<Float>, _ packed: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
-        forwardOffsets.withUnsafeBufferPointer {
-            convolve(xp, rowLength: input.rowLength, $0, packed, outChannels: outChannels, bias: bias, y, oh: oh, ow: ow)
-        }
-    }
-
-    /// dx (inChannels, height, width) of one sample from its padded dy.
-    public func inputGradient(_ dyp: UnsafePointer<Float>, _ packedFlipped: UnsafePointer<Float>,
-                              _ dx: UnsafeMutablePointer<Float>) {
-        inputGradientOffsets.withUnsafeBufferPointer {
-            convolve(dyp, rowLength: gradient.rowLength, $0, packedFlipped, outChannels: inChannels, bias: nil,
-                     dx, oh: height, ow: width)
-        }
-    }
-
-    /// out (channels, outH, outW) = bias + Σ_t filters[t] · src[offsets[t] + row, column], for padded
-    /// planes whose rows hold round16(outW) + KW - 1 floats (a 16-wide chunk never leaves its row).
-    private func convolve(_ src: UnsafePointer<Float>, rowLength: Int, _ offsets: UnsafeBufferPointer<Int>,
-                          _ packed: UnsafePointer<Float>, outChannels channels: Int, bias: UnsafePointer<Float>?,
-                          _ out: UnsafeMutablePointer<Float>, oh outH: Int, ow outW: Int) {
-        let taps = offsets.count, offset = offsets.baseAddress!
-        for blk in 0..<(roundUp(channels, 6) / 6) {
-            let filters = packed + blk * taps * 6
-            let live = min(6, channels - blk * 6)
-            for oy in 0..<outH {
-                var x0 = 0
-                while x0 < outW {
-                    var tile = Tile6x16()
-                    let origin = src + (oy &* rowLength &+ x0)
-                    var f = filters, t = 0
-                    while t < taps {
-                        let p = origin + offset[t]
-                        tile.accumulate(f, load8(p), load8(p + 8))
-                        f += 6; t &+= 1
-                    }
-                    let n = min(16, outW - x0)
-                    for q in 0..<live {
-                        let o = blk * 6 + q
-                        let b = SIMD8<Float>(repeating: bias?[o] ?? 0)
-                        let (lo, hi) = tile.row(q)
-                        let dst = out + (o * outH + oy) * outW + x0
-                        store8(lo + b, dst, count: n)
-                        if n > 8 { store8(hi + b, dst + 8, count: n - 8) }
-                    }
-                    x0 += 16
+        forwardOffsets.withUnsafeBufferPointer { offsets in
+            switch forwardUnits {
+            case .rows:
+                convolveRows(xp, rowLength: input.rowLength, offsets, packed, channels: outChannels, bias: bias,
+                             y, oh: oh, ow: ow)
+            case .channels:
+                forwardPixels.withUnsafeBufferPointer {
+                    convolveChannels(xp, offsets, $0, pixelCount: oh * ow, packed, channels: outChannels, bias: bias, y)
                 }
             }
         }
     }
 
-    /// dyp's interior = dy (outChannels, oh, ow) of one sample; dBias[o] += Σ dy[o, :, :].
-    public func fillGradient(_ dy: UnsafePointer<Float>, into dyp: UnsafeMutablePointer<Float>,
-                             dBias: UnsafeMutablePointer<Float>?) {
-        gradient.fill(dy, into: dyp)
-        guard let dBias else { return }
-        let plane = oh * ow
-        for o in 0..<outChannels {
-            let s = dy + o * plane
-            var sum: Float = 0, i = 0
-            while i < plane { sum += s[i]; i &+= 1 }
-            dBias[o] += sum
-        }
+    /// Floats of one sample's dy copies: padded (row filter gradient, dx), transposed (channels).
+    public var scratchCount: Int { gradient.count + oh * ow * roundUp(outChannels, 16) }
+    /// Floats of the filter-gradient partial sums: rows (O rounded to 3, T, 8 lanes); channels (T, O16).
+    public var partialSumCount: Int {
+        filterGradientUnits == .rows ? roundUp(outChannels, 3) * filterGradientOffsets.count * 8
+                                     : filterGradientOffsets.count * roundUp(outChannels, 16)
     }
 
-    /// partial[(o·T + t)·8 + lane] += one sample's lane-wise sums of dy[o] · xp shifted by tap t
-    /// (T = taps rounded to 3). `reduceFilterGradient` adds the lanes into dW.
-    public func accumulateFilterGradient(_ xp: UnsafePointer<Float>, _ dyp: UnsafePointer<Float>,
-                                         _ partial: UnsafeMutablePointer<Float>) {
-        let tapCount = filterGradientOffsets.count, rowLength = input.rowLength
-        let dyRowLength = gradient.rowLength, dyPlane = gradient.planeCount
-        let dyOrigin = gradient.top * dyRowLength + gradient.left
+    /// One sample's backward: dBias += Σ dy, partial += its filter-gradient sums, and dx (when
+    /// asked) from the packed flipped filters. xp is the sample's padded input from forward;
+    /// scratch holds scratchCount floats whose padding is zero (zeroed once, never written).
+    public func backward(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                         partial: UnsafeMutablePointer<Float>, flipped: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?) {
+        if let dBias {
+            let plane = oh * ow
+            for o in 0..<outChannels {
+                let s = dy + o * plane
+                var sum: Float = 0, i = 0
+                while i < plane { sum += s[i]; i &+= 1 }
+                dBias[o] += sum
+            }
+        }
+        let dyp = scratch, dyT = scratch + gradient.count
+        if dx != nil || filterGradientUnits == .rows { gradient.fill(dy, into: dyp) }
         filterGradientOffsets.withUnsafeBufferPointer { offsets in
-            for o0 in stride(from: 0, to: outChannels, by: 3) {
-                // channels past O repeat the last one; their sums land in rows never read
-                let d0 = dyp + dyOrigin + o0 * dyPlane
-                let d1 = dyp + dyOrigin + min(o0 + 1, outChannels - 1) * dyPlane
-                let d2 = dyp + dyOrigin + min(o0 + 2, outChannels - 1) * dyPlane
-                for t0 in stride(from: 0, to: tapCount, by: 3) {
-                    let s0 = xp + offsets[t0], s1 = xp + offsets[t0 + 1], s2 = xp + offsets[t0 + 2]
-                    let sums = partial + (o0 * tapCount + t0) * 8
-                    var tile = Tile3x3(sums, stride: tapCount * 8)
-                    for oy in 0..<oh {
-                        let dr = oy &* dyRowLength, xr = oy &* rowLength
-                        var x = 0
-                        while x < ow {
-                            let dx = dr &+ x, xx = xr &+ x
-                            tile.accumulate(load8(s0 + xx), load8(s1 + xx), load8(s2 + xx),
-                                            d0 + dx, d1 + dx, d2 + dx)
-                            x &+= 8
-                        }
-                    }
-                    tile.store(sums, stride: tapCount * 8)
+            switch filterGradientUnits {
+            case .rows:
+                filterGradientRows(xp, dyp, offsets, partial)
+            case .channels:
+                transposeGradient(dy, into: dyT)
+                forwardPixels.withUnsafeBufferPointer { filterGradientChannels(xp, dyT, offsets, $0, partial) }
+            }
+        }
+        guard let dx else { return }
+        inputGradientOffsets.withUnsafeBufferPointer { offsets in
+            switch inputGradientUnits {
+            case .rows:
+                convolveRows(dyp, rowLength: gradient.rowLength, offsets, flipped, channels: inChannels, bias: nil,
+                             dx, oh: height, ow: width)
+            case .channels:
+                inputGradientPixels.withUnsafeBufferPointer {
+                    convolveChannels(dyp, offsets, $0, pixelCount: height * width, flipped, channels: inChannels,
+                                     bias: nil, dx)
                 }
             }
         }
     }
 
-    /// dW[o, t] += Σ lanes of partial[o, t] for the real channels and taps.
+    /// dW[o, t] += the partial sums of every sample (lanes added for rows).
     public func reduceFilterGradient(_ partial: UnsafePointer<Float>, into dW: UnsafeMutablePointer<Float>) {
-        let tapCount = filterGradientOffsets.count
+        let tapCount = filterGradientOffsets.count, stride16 = roundUp(outChannels, 16)
         for o in 0..<outChannels {
             for t in 0..<taps {
-                dW[o * taps + t] += load8(partial + (o * tapCount + t) * 8).sum()
+                switch filterGradientUnits {
+                case .rows: dW[o * taps + t] += load8(partial + (o * tapCount + t) * 8).sum()
+                case .channels: dW[o * taps + t] += partial[t * stride16 + o]
+                }
             }
         }
-    }
-}
-
-/// 6 output channels x 16 columns of forward sums.
-private struct Tile6x16 {
-    var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
-    var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
-    var a4 = SIMD8<Float>(), b4 = SIMD8<Float>(), a5 = SIMD8<Float>(), b5 = SIMD8<Float>()
-
-    /// Row q += f[q] · (v0, v1) for the tap whose 6 filter values start at f.
-    @inline(__always)
-    mutating func accumulate(_ f: UnsafePointer<Float>, _ v0: SIMD8<Float>, _ v1: SIMD8<Float>) {
-        var w = SIMD8<Float>(repeating: f[0]); multiplyAdd(&a0, w, v0); multiplyAdd(&b0, w, v1)
-        w = SIMD8(repeating: f[1]); multiplyAdd(&a1, w, v0); multiplyAdd(&b1, w, v1)
-        w = SIMD8(repeating: f[2]); multiplyAdd(&a2, w, v0); multiplyAdd(&b2, w, v1)
-        w = SIMD8(repeating: f[3]); multiplyAdd(&a3, w, v0); multiplyAdd(&b3, w, v1)
-        w = SIMD8(repeating: f[4]); multiplyAdd(&a4, w, v0); multiplyAdd(&b4, w, v1)
-        w = SIMD8(repeating: f[5]); multiplyAdd(&a5, w, v0); multiplyAdd(&b5, w, v1)
-    }
-
-    @inline(__always)
-    func row(_ q: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-        switch q {
-        case 0: return (a0, b0)
-        case 1: return (a1, b1)
-        case 2: return (a2, b2)
-        case 3: return (a3, b3)
-        case 4: return (a4, b4)
-        default: return (a5, b5)
-        }
-    }
-}
-
-/// 3 output channels x 3 taps of filter-gradient lane sums, loaded from and stored to memory
-/// (tap r of channel q at base + q·stride + r·8). Nine sums, three x vectors and one dy vector at
-/// a time fit AVX2's 16 registers.
-private struct Tile3x3 {
-    var c00, c01, c02, c10, c11, c12, c20, c21, c22: SIMD8<Float>
-
-    @inline(__always)
-    init(_ base: UnsafePointer<Float>, stride: Int) {
-        let b1 = base + stride, b2 = base + 2 * stride
-        c00 = load8(base); c01 = load8(base + 8); c02 = load8(base + 16)
-        c10 = load8(b1); c11 = load8(b1 + 8); c12 = load8(b1 + 16)
-        c20 = load8(b2); c21 = load8(b2 + 8); c22 = load8(b2 + 16)
-    }
-
-    /// Channel q += dy_q · x_r for the three shifted input vectors x_r.
-    @inline(__always)
-    mutating func accumulate(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>,
-                             _ d0: UnsafePointer<Float>, _ d1: UnsafePointer<Float>, _ d2: UnsafePointer<Float>) {
-        var d = load8(d0); multiplyAdd(&c00, d, x0); multiplyAdd(&c01, d, x1); multiplyAdd(&c02, d, x2)
-        d = load8(d1); multiplyAdd(&c10, d, x0); multiplyAdd(&c11, d, x1); multiplyAdd(&c12, d, x2)
-        d = load8(d2); multiplyAdd(&c20, d, x0); multiplyAdd(&c21, d, x1); multiplyAdd(&c22, d, x2)
-    }
-
-    @inline(__always)
-    func store(_ base: UnsafeMutablePointer<Float>, stride: Int) {
-        let b1 = base + stride, b2 = base + 2 * stride
-        store8(c00, base, count: 8); store8(c01, base + 8, count: 8); store8(c02, base + 16, count: 8)
-        store8(c10, b1, count: 8); store8(c11, b1 + 8, count: 8); store8(c12, b1 + 16, count: 8)
-        store8(c20, b2, count: 8); store8(c21, b2 + 8, count: 8); store8(c22, b2 + 16, count: 8)
     }
 }

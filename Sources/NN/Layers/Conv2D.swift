@@ -43,7 +43,7 @@ public final class Conv2D: Layer {
     // padded dy; the packed filters (forward, flipped for dx); lane-wise filter-gradient sums
     private let direct: DirectConvolution?
     private var padded = Workspace()            // (N, C, ROWS, ROWLEN)
-    private var paddedGradient = Workspace()    // (O, dy ROWS, dy ROWLEN)
+    private var paddedGradient = Workspace()    // (O, dy ROWS, dy ROWLEN) + (OH·OW, O16) transposed
     private var packed = Workspace(), packedFlipped = Workspace(), partialSums = Workspace()
 
     public init(name: String, input: Shape, out: Int, kernel: (Int, Int), stride: (Int, Int),
@@ -69,7 +69,7 @@ public final class Conv2D: Layer {
         algorithm = chosen
         direct = chosen == .direct ? DirectConvolution(geometry, outChannels: out) : nil
         if let direct {
-            _ = paddedGradient.reserve(direct.gradient.count)
+            _ = paddedGradient.reserve(direct.scratchCount)
             _ = packed.reserve(direct.packedCount)
             _ = packedFlipped.reserve(direct.packedFlippedCount)
             _ = partialSums.reserve(direct.partialSumCount)
@@ -189,13 +189,12 @@ public final class Conv2D: Layer {
     }
 
     private func backwardDirect(_ d: DirectConvolution, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
-        let partial = partialSums.pointer, dyp = paddedGradient.pointer
+        let partial = partialSums.pointer
         partial.update(repeating: 0, count: d.partialSumCount)
         if dx != nil { d.packFlippedFilters(weight, into: packedFlipped.pointer) }
         for b in 0..<n {
-            d.fillGradient(dy + b * outputShape.count, into: dyp, dBias: dBias)
-            d.accumulateFilterGradient(padded.pointer + b * d.input.count, dyp, partial)
-            if let dx { d.inputGradient(dyp, packedFlipped.pointer, dx + b * inputShape.count) }
+            d.backward(padded.pointer + b * d.input.count, dy + b * outputShape.count, scratch: paddedGradient.pointer,
+                       partial: partial, flipped: packedFlipped.pointer, dx.map { $0 + b * inputShape.count }, dBias: dBias)
         }
         d.reduceFilterGradient(partial, into: dWeight)
     }
