@@ -84,6 +84,12 @@ final class GradientCheckTests: XCTestCase {
         // gaps between windows (stride > kernel), non-square
         let b = poolHarness(.max, input: Shape(2, 7, 8), kernel: (2, 3), stride: (3, 2), pad: (0, 1), batch: 3, seed: 32)
         checkLayerGradients(b)
+        // the 2x2 stride-2 fast path: rows of 14 windows (SIMD steps, the last overlapping), 5
+        // windows over an odd width and height (uncovered edge cells), and 3 windows (one at a time)
+        for (i, input) in [Shape(1, 28, 28), Shape(2, 11, 11), Shape(2, 6, 7)].enumerated() {
+            let h = poolHarness(.max, input: input, kernel: (2, 2), stride: (2, 2), pad: (0, 0), batch: 2, seed: 35 + UInt64(i))
+            checkLayerGradients(h)
+        }
     }
 
     func testAveragePool() {

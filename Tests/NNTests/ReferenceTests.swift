@@ -245,6 +245,9 @@ final class ReferenceTests: XCTestCase {
             (Shape(2, 8, 8), (2, 2), (2, 2), (0, 0)),
             (Shape(2, 7, 9), (3, 2), (1, 3), (1, 1)),
             (Shape(1, 13, 13), (3, 3), (2, 2), (0, 0)),
+            (Shape(2, 28, 28), (2, 2), (2, 2), (0, 0)),      // 2x2 fast path, 14 windows a row
+            (Shape(3, 10, 11), (2, 2), (2, 2), (0, 0)),      // 5 windows, odd width
+            (Shape(1, 7, 6), (2, 2), (2, 2), (0, 0)),        // 3 windows, odd height
         ]
         for (i, (shape, kernel, stride, pad)) in cases.enumerated() {
             for mode in [Pool2D.Mode.max, .average] {

@@ -113,25 +113,12 @@ public final class Pool2D: Layer {
 
     private func maxForward2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int) {
         let g = geometry, oh = g.oh, ow = g.ow, w = g.w, hw = g.h * g.w, ohw = oh * ow
-        let w32 = Int32(w)
         for p in 0..<planes {
             let src = x + p &* hw, dst = y + p &* ohw, arg = argmax + p &* ohw
             for oy in 0..<oh {
-                let r0 = src + oy &* 2 &* w, r1 = r0 + w
-                let d = dst + oy &* ow, a = arg + oy &* ow
-                let base = Int32(truncatingIfNeeded: oy &* 2 &* w)
-                var ox = 0
-                while ox < ow {
-                    let c = ox &* 2
-                    let v00 = r0[c], v01 = r0[c &+ 1], v10 = r1[c], v11 = r1[c &+ 1]
-                    // first strict maximum in order 00, 01, 10, 11
-                    let t0 = v01 > v00, m0 = t0 ? v01 : v00, i0: Int32 = t0 ? 1 : 0
-                    let t1 = v11 > v10, m1 = t1 ? v11 : v10, i1: Int32 = t1 ? w32 &+ 1 : w32
-                    let t = m1 > m0
-                    d[ox] = t ? m1 : m0
-                    a[ox] = base &+ Int32(truncatingIfNeeded: c) &+ (t ? i1 : i0)
-                    ox &+= 1
-                }
+                let r0 = src + oy &* 2 &* w
+                maxPool2x2Row(r0, r0 + w, dst + oy &* ow, arg + oy &* ow, outputs: ow,
+                              corner: Int32(truncatingIfNeeded: oy &* 2 &* w), width: Int32(w))
             }
         }
     }
@@ -141,23 +128,12 @@ public final class Pool2D: Layer {
         let g = geometry, oh = g.oh, ow = g.ow, w = g.w, h = g.h, hw = h * w, ohw = oh * ow
         let exact = 2 * oh == h && 2 * ow == w
         if !exact { dx.update(repeating: 0, count: planes * hw) }   // odd edges: uncovered cells stay 0
-        let w32 = Int32(w)
         for p in 0..<planes {
             let d = dx + p &* hw, grad = dy + p &* ohw, arg = argmax + p &* ohw
             for oy in 0..<oh {
-                let r0 = d + oy &* 2 &* w, r1 = r0 + w
-                let gr = grad + oy &* ow, a = arg + oy &* ow
-                let base = Int32(truncatingIfNeeded: oy &* 2 &* w)
-                var ox = 0
-                while ox < ow {
-                    let c = ox &* 2
-                    let v = gr[ox], k = a[ox] &- base &- Int32(truncatingIfNeeded: c)     // 0, 1, w, w + 1
-                    r0[c] = k == 0 ? v : 0
-                    r0[c &+ 1] = k == 1 ? v : 0
-                    r1[c] = k == w32 ? v : 0
-                    r1[c &+ 1] = k == w32 &+ 1 ? v : 0
-                    ox &+= 1
-                }
+                let r0 = d + oy &* 2 &* w
+                maxUnpool2x2Row(grad + oy &* ow, arg + oy &* ow, r0, r0 + w, outputs: ow,
+                                corner: Int32(truncatingIfNeeded: oy &* 2 &* w), width: Int32(w))
             }
         }
     }
