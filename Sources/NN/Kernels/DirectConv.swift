@@ -66,9 +66,13 @@ public struct DirectConvolution: Sendable {
     public var taps: Int { inChannels * kh * kw }
 
     /// Offsets of every tap inside its padded planes, relative to output (0, 0): forward taps
-    /// (c, i, j) in the input; dx taps (o, i, j) in padded dy; filter-gradient taps = forward taps
+    /// (c, i, j) in the input; dx taps (i, o, j) in padded dy; filter-gradient taps = forward taps
     /// padded to the tile (3 rows or 6 channels) with the last real tap (computed, then dropped).
     let forwardOffsets: [Int], inputGradientOffsets: [Int], filterGradientOffsets: [Int]
+    /// dx row y reads padded dy rows y + i; those outside dy's interior are zero, so the row
+    /// kernel runs only taps [lo, hi) = those with i in range (dx taps are ordered i first): for
+    /// LeNet's conv2 that skips 29% of dx's multiply-adds. Pairs (lo, hi) for y in 0..<H.
+    let inputGradientRowTaps: [Int]
     /// Offset of every output pixel's (0, 0) tap in the padded source, padded to a multiple of 6
     /// with the last pixel: forward over (OH, OW) in the input, dx over (H, W) in padded dy.
     let forwardPixels: [Int], inputGradientPixels: [Int]
@@ -95,7 +99,16 @@ public struct DirectConvolution: Sendable {
         let channelsShare = Self.busy(outChannels, 16) * Self.busy(taps, 6)
         filterGradientUnits = channelsShare > rowsShare ? .channels : .rows
         forwardOffsets = Self.offsets(input, kh: g.kh, kw: g.kw)
-        inputGradientOffsets = Self.offsets(gradient, kh: g.kh, kw: g.kw)
+        var dxOffsets: [Int] = [], rowTaps: [Int] = []
+        for i in 0..<g.kh { for o in 0..<outChannels { for j in 0..<g.kw {
+            dxOffsets.append((o * gradient.rows + i) * gradient.rowLength + j)
+        } } }
+        for y in 0..<g.h {
+            let iLo = max(0, top - y), iHi = max(iLo, min(g.kh, top + g.oh - y))
+            rowTaps += [iLo * outChannels * g.kw, iHi * outChannels * g.kw]
+        }
+        inputGradientOffsets = dxOffsets
+        inputGradientRowTaps = rowTaps
         filterGradientOffsets = Self.padded(forwardOffsets, to: filterGradientUnits == .rows ? 3 : 6)
         forwardPixels = Self.padded(Self.pixels(rows: g.oh, columns: g.ow, rowLength: input.rowLength), to: 6)
         inputGradientPixels = Self.padded(Self.pixels(rows: g.h, columns: g.w, rowLength: gradient.rowLength), to: 6)
@@ -142,11 +155,12 @@ public struct DirectConvolution: Sendable {
         Self.pack(rows: outChannels, taps: taps, forwardUnits, into: packed) { o, t in w[o * taps + t] }
     }
 
-    /// dx's filters w'[c, (o, i, j)] = w[o, c, KH-1-i, KW-1-j] in the layout of `inputGradientUnits`.
+    /// dx's filters w'[c, (i, o, j)] = w[o, c, KH-1-i, KW-1-j] in the layout of `inputGradientUnits`.
     public func packFlippedFilters(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
-        let k = kh * kw, c = inChannels
-        Self.pack(rows: inChannels, taps: outChannels * k, inputGradientUnits, into: packed) { r, t in
-            w[((t / k) * c + r) * k + (k - 1 - t % k)]
+        let c = inChannels, o = outChannels, kh = kh, kw = kw
+        Self.pack(rows: inChannels, taps: o * kh * kw, inputGradientUnits, into: packed) { r, t in
+            let i = t / (o * kw), oc = t / kw % o, j = t % kw
+            return w[((oc * c + r) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
         }
     }
 
@@ -182,8 +196,8 @@ public struct DirectConvolution: Sendable {
         forwardOffsets.withUnsafeBufferPointer { offsets in
             switch forwardUnits {
             case .rows:
-                convolveRows(xp, rowLength: input.rowLength, offsets, packed, channels: outChannels, bias: bias,
-                             y, oh: oh, ow: ow)
+                convolveRows(xp, rowLength: input.rowLength, offsets, rowTaps: nil, packed, channels: outChannels,
+                             bias: bias, y, oh: oh, ow: ow)
             case .channels:
                 forwardPixels.withUnsafeBufferPointer {
                     convolveChannels(xp, offsets, $0, pixelCount: oh * ow, packed, channels: outChannels, bias: bias, y)
@@ -208,12 +222,7 @@ public struct DirectConvolution: Sendable {
                          _ dx: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?) {
         if let dBias {
             let plane = oh * ow
-            for o in 0..<outChannels {
-                let s = dy + o * plane
-                var sum: Float = 0, i = 0
-                while i < plane { sum += s[i]; i &+= 1 }
-                dBias[o] += sum
-            }
+            for o in 0..<outChannels { dBias[o] += laneSum(dy + o * plane, count: plane) }
         }
         let dyp = scratch, dyT = scratch + gradient.count
         if dx != nil || filterGradientUnits == .rows { gradient.fill(dy, into: dyp) }
@@ -230,8 +239,10 @@ public struct DirectConvolution: Sendable {
         inputGradientOffsets.withUnsafeBufferPointer { offsets in
             switch inputGradientUnits {
             case .rows:
-                convolveRows(dyp, rowLength: gradient.rowLength, offsets, flipped, channels: inChannels, bias: nil,
-                             dx, oh: height, ow: width)
+                inputGradientRowTaps.withUnsafeBufferPointer {
+                    convolveRows(dyp, rowLength: gradient.rowLength, offsets, rowTaps: $0.baseAddress, flipped,
+                                 channels: inChannels, bias: nil, dx, oh: height, ow: width)
+                }
             case .channels:
                 inputGradientPixels.withUnsafeBufferPointer {
                     convolveChannels(dyp, offsets, $0, pixelCount: height * width, flipped, channels: inChannels,

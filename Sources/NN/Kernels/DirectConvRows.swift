@@ -9,20 +9,22 @@
 extension DirectConvolution {
     /// out (channels, outH, outW) = bias + Σ_t filters[t] · src[offsets[t] + row·rowLength + column],
     /// for padded planes whose rows hold round16(outW) + KW - 1 floats (a chunk never leaves its row).
+    /// rowTaps: per output row a pair (lo, hi), the only taps that can be nonzero there; nil = all.
     func convolveRows(_ src: UnsafePointer<Float>, rowLength: Int, _ offsets: UnsafeBufferPointer<Int>,
-                      _ packed: UnsafePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
+                      rowTaps: UnsafePointer<Int>?, _ packed: UnsafePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
                       _ out: UnsafeMutablePointer<Float>, oh outH: Int, ow outW: Int) {
         let taps = offsets.count, offset = offsets.baseAddress!
         for blk in 0..<(roundUp(channels, 6) / 6) {
             let filters = packed + blk * taps * 6
             let live = min(6, channels - blk * 6)
             for oy in 0..<outH {
+                let first = rowTaps?[2 * oy] ?? 0, end = rowTaps?[2 * oy + 1] ?? taps
                 var x0 = 0
                 while x0 < outW {
                     var tile = Tile6x16()
                     let origin = src + (oy &* rowLength &+ x0)
-                    var f = filters, t = 0
-                    while t < taps {
+                    var f = filters + first * 6, t = first
+                    while t < end {
                         let p = origin + offset[t]
                         tile.accumulate(f, load8(p), load8(p + 8))
                         f += 6; t &+= 1

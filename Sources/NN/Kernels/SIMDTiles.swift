@@ -124,3 +124,19 @@ struct Tile3x3 {
         store8(c20, b2); store8(c21, b2 + 8); store8(c22, b2 + 16)
     }
 }
+
+/// p[0] + ... + p[count - 1] in 32 interleaved partial sums: a plain loop is one chain of
+/// dependent adds (4 cycles each), which the compiler may not reorder. Fixed order: deterministic.
+@inline(__always)
+func laneSum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+    var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+    var i = 0
+    while i &+ 32 <= count {
+        s0 += load8(p + i); s1 += load8(p + i + 8); s2 += load8(p + i + 16); s3 += load8(p + i + 24)
+        i &+= 32
+    }
+    while i &+ 8 <= count { s0 += load8(p + i); i &+= 8 }
+    var tail: Float = 0
+    while i < count { tail += p[i]; i &+= 1 }
+    return ((s0 + s1) + (s2 + s3)).sum() + tail
+}

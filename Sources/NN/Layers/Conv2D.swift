@@ -138,12 +138,7 @@ public final class Conv2D: Layer {
             for b in 0..<n {
                 let dyb = dy + b * o * ohw
                 if let dBias {
-                    for oc in 0..<o {
-                        let s = dyb + oc * ohw
-                        var sum: Float = 0, i = 0
-                        while i < ohw { sum += s[i]; i &+= 1 }
-                        dBias[oc] += sum
-                    }
+                    for oc in 0..<o { dBias[oc] += laneSum(dyb + oc * ohw, count: ohw) }
                 }
                 // dW += dy_b · cols_bᵀ : (O, OHW) x (OHW, K)
                 gemm(.no, .yes, m: o, n: k, k: ohw, dyb, lda: ohw, cols.pointer + b * ohw, ldb: columns,
@@ -158,13 +153,12 @@ public final class Conv2D: Layer {
             // dyT[o, b*OHW + i] = dy[b, o, i]; db[o] += sum over b, i
             for oc in 0..<o {
                 let d = dyT + oc * columns
-                var sum: Float = 0
                 for b in 0..<n {
                     let s = dy + (b * o + oc) * ohw, dd = d + b * ohw
                     var i = 0
-                    while i < ohw { let v = s[i]; dd[i] = v; sum += v; i &+= 1 }
+                    while i < ohw { dd[i] = s[i]; i &+= 1 }
                 }
-                if let dBias { dBias[oc] += sum }
+                if let dBias { dBias[oc] += laneSum(d, count: columns) }
             }
             // dW += dyT · colsᵀ : (O, N*OHW) x (N*OHW, K)
             gemm(.no, .yes, m: o, n: k, k: columns, dyT, cols.pointer, beta: 1, dWeight)
