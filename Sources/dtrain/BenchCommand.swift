@@ -16,7 +16,15 @@ struct Bench: ParsableCommand {
 
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train",
-        abstract: "Images/s of the real training step at this world size, per-layer times, allreduce share, sgemm yardstick, peak RSS.")
+        abstract: "Images/s of the real training step at this world size, per-layer times, the gradient exchange against a bare allreduce, sgemm yardstick, peak RSS.",
+        discussion: """
+            Under mpirun, the exchange per step (rank 0's time in it, entered once every rank is past the \
+            stall check; median, mean, p90 over the timed steps) is compared with a bare MPI_Allreduce of the \
+            same number of bytes timed as `dtrain bench comm` times it (after a barrier, slowest rank, median), \
+            back to back after the timed steps; then, for train.allreduce flat, with 2 x --steps more steps \
+            that alternate a bare allreduce of the exchange buffer right after backward with the exchange, \
+            both issued under the same conditions.
+            """)
 
     @Option(name: .long, help: "Run config YAML.") var config: String = "configs/lenet5.yaml"
     @Option(name: .customLong("set"), help: "Override a config key (repeatable).") var overrides: [String] = []

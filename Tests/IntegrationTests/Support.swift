@@ -27,9 +27,10 @@ struct SupportError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// .build/release/dtrain, or an error saying how to build it.
+/// .build/release/dtrain (or $DTRAIN_BINARY, e.g. a build with another --scratch-path), or an
+/// error saying how to build it.
 func dtrainBinary() throws -> String {
-    let path = packageRoot + "/.build/release/dtrain"
+    let path = ProcessInfo.processInfo.environment["DTRAIN_BINARY"] ?? packageRoot + "/.build/release/dtrain"
     guard FileManager.default.isExecutableFile(atPath: path) else {
         throw SupportError("dtrain is not built: \(path) is missing; run `swift build -c release` in \(packageRoot) first")
     }

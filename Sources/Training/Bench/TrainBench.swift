@@ -1,7 +1,8 @@
 // `dtrain bench train` and `dtrain bench conv`: images/s of the real training step at the current
 // world size after warm-up, the share of the step in data / compute / waiting / allreduce /
-// optimiser, per-layer forward and backward time and GFLOP/s, the in-process sgemm yardstick and
-// peak memory. The same Trainer code path as `dtrain train`, minus evaluation and files.
+// optimiser, the gradient exchange per step against a bare allreduce (ExchangeBench.swift), per-layer
+// forward and backward time and GFLOP/s, the in-process sgemm yardstick and peak memory. The same
+// Trainer code path as `dtrain train`, minus evaluation and files.
 
 import Foundation
 import NN
@@ -25,6 +26,7 @@ public struct TrainBenchResult {
     public var layers: [LayerTiming]
     public var sgemmGFLOPs: Double
     public var peakRSSMB: Double                                     // the largest rank
+    public var exchange: ExchangeTiming?                             // nil at world size 1
 
     public func text() -> String {
         var out = String(format: "%@: world size %d, batch %d per rank, %d steps: %.0f images/s, %.3f ms/step\n",
@@ -32,7 +34,8 @@ public struct TrainBenchResult {
         let total = max(times.data + times.compute + times.wait + times.comm + times.optimizer, 1e-12)
         func pct(_ v: Double) -> String { String(format: "%.1f%%", 100 * v / total) }
         out += "step: data \(pct(times.data))  compute \(pct(times.compute))  waiting \(pct(times.wait))  "
-            + "allreduce \(pct(times.comm)) (\(String(format: "%.1f", 1e6 * times.comm)) us)  optimizer \(pct(times.optimizer))\n"
+            + "allreduce \(pct(times.comm)) (mean \(String(format: "%.1f", 1e6 * times.comm)) us)  optimizer \(pct(times.optimizer))\n"
+        if let exchange { out += exchange.text() }
         out += String(format: "sgemm 512^3 in this process: %.1f GFLOP/s; peak RSS %.1f MB\n", sgemmGFLOPs, peakRSSMB)
         out += "layer          forward ms  GFLOP/s   backward ms  GFLOP/s\n"
         for l in layers {
@@ -52,6 +55,7 @@ public struct TrainBenchResult {
         o.set("wait_ms", .double(1000 * times.wait)); o.set("allreduce_ms", .double(1000 * times.comm))
         o.set("optimizer_ms", .double(1000 * times.optimizer))
         o.set("sgemm_gflops", .double(sgemmGFLOPs)); o.set("peak_rss_mb", .double(peakRSSMB))
+        o.set("exchange", exchange.map { .object($0.json) } ?? .null)
         o.set("layers", .array(layers.map { l in
             var e = JSONObject()
             e.set("name", .string(l.name)); e.set("kind", .string(l.kind))
@@ -73,12 +77,16 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     _ = try trainer.runSteps(warmup)
     let profile = LayerProfile(layers: trainer.network.layers.count)
     trainer.network.profile = profile
+    let clocks = ExchangeRecorder(steps: steps, paired: false, comm: comm)
+    trainer.exchangeRecorder = clocks
     comm.barrier()
     let t0 = monotonicSeconds()
     let times = try trainer.runSteps(steps)
     comm.barrier()
     let seconds = monotonicSeconds() - t0
     trainer.network.profile = nil
+    trainer.exchangeRecorder = nil
+    let exchange = try measureExchange(trainer: trainer, comm: comm, clocks: clocks, steps: steps)
     let n = Double(steps)
     let plan = trainer.network.plan
     let layers = plan.layers.enumerated().map { i, l -> LayerTiming in
@@ -92,7 +100,7 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     return TrainBenchResult(model: plan.spec.name, worldSize: comm.size, batch: config.train.batchSize, steps: steps,
                             stepSeconds: seconds / n,
                             imagesPerSecond: Double(steps * comm.size * config.train.batchSize) / seconds,
-                            times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss)
+                            times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss, exchange: exchange)
 }
 
 /// One convolution shape, forward + backward (weights and input), over `repeats` passes.

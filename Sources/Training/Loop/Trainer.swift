@@ -66,6 +66,8 @@ public final class Trainer {
     private let exchanger: GradientExchange
     private var diagnostics: Diagnostics?
     private var trace: StepTrace?
+    /// `dtrain bench train` only: per-step exchange records (two hooks in trainStep; nil otherwise).
+    var exchangeRecorder: ExchangeRecorder?
 
     /// Records a Chrome trace of the first `steps` steps into `path` (written when they are done).
     public func enableTrace(path: String, steps: Int) { trace = StepTrace(path: path, steps: steps) }
@@ -235,12 +237,14 @@ public final class Trainer {
             network.backward()
         }
         let t2 = monotonicSeconds()
+        exchangeRecorder?.afterBackward(buffer: exchange)
         faults.delayIfAsked(rank: comm.rank, step: step + 1)
         let joining = step + 1
         comm.arrive(step: joining, warnAfter: config.train.stallWarningSeconds) { ranks, seconds in
             log.warn("rank\(ranks.count > 1 ? "s" : "") \(ranks.map(String.init).joined(separator: ", ")) "
                      + "\(ranks.count > 1 ? "have" : "has") not joined step \(joining) for \(Int(seconds)) s")
         }
+        exchanger.enterTogether()
         let t3 = monotonicSeconds()
         let g = exchange.baseAddress!
         let lr = schedule.at(step: step)
@@ -271,6 +275,7 @@ public final class Trainer {
             exchanger.shareStatistics()
         }
         let t4 = monotonicSeconds()
+        exchangeRecorder?.afterExchange(t2, t3, t4)
         let stepLoss = Double(exchange[p]) / Double(exchange[p + 2])
         guard stepLoss.isFinite else {
             files?.close()

@@ -18,17 +18,26 @@ public func benchmarkAllreduce(comm: Communicator, sizes: [Int], repeats: Int, w
     defer { buffer.deallocate() }
     return sizes.map { bytes in
         let message = UnsafeMutableBufferPointer(rebasing: buffer[0..<max(bytes / 4, 1)])
-        for _ in 0..<warmup { comm.allreduceSum(message) }
-        var times = [Double](repeating: 0, count: repeats)
-        for k in 0..<repeats {
-            comm.barrier()
-            let t0 = monotonicSeconds()
-            comm.allreduceSum(message)
-            times[k] = monotonicSeconds() - t0
-        }
-        times.withUnsafeMutableBufferPointer { comm.allreduceMax($0) }   // the slowest rank, per repeat
-        return AllreduceSample(bytes: bytes, seconds: times.sorted()[repeats / 2])
+        let times = timeAllreduce(comm: comm, message, repeats: repeats, warmup: warmup)
+        return AllreduceSample(bytes: bytes, seconds: SampleSummary(times).median)
     }
+}
+
+/// The bare-allreduce yardstick: `warmup` untimed allreduces of `message`, then `repeats` timed
+/// ones, each started right after a barrier. Returns, per repeat, the slowest rank's seconds
+/// (the same on every rank; every rank must call it with the same count).
+public func timeAllreduce(comm: Communicator, _ message: UnsafeMutableBufferPointer<Float>,
+                          repeats: Int, warmup: Int) -> [Double] {
+    for _ in 0..<warmup { comm.allreduceSum(message) }
+    var times = [Double](repeating: 0, count: repeats)
+    for k in 0..<repeats {
+        comm.barrier()
+        let t0 = monotonicSeconds()
+        comm.allreduceSum(message)
+        times[k] = monotonicSeconds() - t0
+    }
+    times.withUnsafeMutableBufferPointer { comm.allreduceMax($0) }   // the slowest rank, per repeat
+    return times
 }
 
 /// "4 B", "64 KiB", "16 MiB".
