@@ -3,25 +3,17 @@
 // each window are the even and odd lanes of 8 consecutive floats — with the last step overlapping
 // the one before (recomputing a window is harmless); shorter rows go one window at a time. No
 // branch depends on the data: a mispredicted compare per window costs more than the window.
-// (The same code over SIMD16, 8 windows per step, compiled to lane-by-lane code: 20x slower.)
+// (The same code over SIMD16, 8 windows per step, compiled to lane-by-lane code here: 20x slower.)
 // Ties keep the first maximum in row-major order; argmax is the index in the input plane.
 // Compares are vector to vector: a scalar operand (k .== 0) builds its mask lane by lane.
 
-/// Floats whose even and odd lanes are the left and right columns of consecutive windows.
-protocol WindowColumns: SIMD where Scalar == Float {
-    associatedtype Windows: SIMD where Windows.Scalar == Float, Windows.MaskStorage == Indices
-    associatedtype Indices: SIMD where Indices.Scalar == Int32, Indices.MaskStorage == Indices
-    var evenHalf: Windows { get }
-    var oddHalf: Windows { get }
-    /// (e0, o0, e1, o1, ...)
-    init(interleaving even: Windows, _ odd: Windows)
-    /// Column of each window's left cell relative to the first: 0, 2, 4, ...
-    static var windowColumns: Indices { get }
-}
+/// The 4 windows starting at column c of a row pair: even lanes are left cells, odd lanes right.
+private let windowColumns = SIMD4<Int32>(0, 2, 4, 6)     // each window's left cell, relative to c
 
-extension SIMD8: WindowColumns where Scalar == Float {
-    init(interleaving e: SIMD4<Float>, _ o: SIMD4<Float>) { self.init(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3]) }
-    static var windowColumns: SIMD4<Int32> { SIMD4(0, 2, 4, 6) }
+/// (e0, o0, e1, o1, e2, o2, e3, o3)
+@inline(__always)
+private func interleave(_ e: SIMD4<Float>, _ o: SIMD4<Float>) -> SIMD8<Float> {
+    SIMD8(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3])
 }
 
 /// d[ox], a[ox] = max and argmax of the window whose top-left is r0[2·ox]; r1 = r0 + w.
@@ -29,7 +21,7 @@ extension SIMD8: WindowColumns where Scalar == Float {
 @inline(__always)
 func maxPool2x2Row(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>,
                    _ a: UnsafeMutablePointer<Int32>, outputs ow: Int, corner: Int32, width w: Int32) {
-    if ow >= 4 { return maxPool2x2Row(SIMD8<Float>.self, r0, r1, d, a, outputs: ow, corner: corner, width: w) }
+    if ow >= 4 { return maxPool2x2RowSIMD(r0, r1, d, a, outputs: ow, corner: corner, width: w) }
     for ox in 0..<ow {
         let c = 2 * ox
         let v00 = r0[c], v01 = r0[c + 1], v10 = r1[c], v11 = r1[c + 1]
@@ -42,25 +34,24 @@ func maxPool2x2Row(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>, _ d: 
 }
 
 @inline(__always)
-private func maxPool2x2Row<L: WindowColumns>(_: L.Type, _ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>,
-                                             _ d: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Int32>,
-                                             outputs ow: Int, corner: Int32, width w: Int32) {
-    let n = L.Windows.scalarCount
-    let one = L.Indices(repeating: 1), below = L.Indices(repeating: w), left = L.Indices()
+private func maxPool2x2RowSIMD(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<Float>,
+                               _ d: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Int32>,
+                               outputs ow: Int, corner: Int32, width w: Int32) {
+    let n = 4
+    let one = SIMD4<Int32>(repeating: 1), below = SIMD4<Int32>(repeating: w), left = SIMD4<Int32>()
     var ox = 0
     while true {
         let start = min(ox, ow - n), c = 2 * start
-        let v0 = UnsafeRawPointer(r0 + c).loadUnaligned(as: L.self)
-        let v1 = UnsafeRawPointer(r1 + c).loadUnaligned(as: L.self)
+        let v0 = load8(r0 + c), v1 = load8(r1 + c)
         let v00 = v0.evenHalf, v01 = v0.oddHalf, v10 = v1.evenHalf, v11 = v1.oddHalf
         let t0 = v01 .> v00, t1 = v11 .> v10
         let m0 = v00.replacing(with: v01, where: t0), m1 = v10.replacing(with: v11, where: t1)
         let i0 = left.replacing(with: one, where: t0), i1 = below.replacing(with: below &+ one, where: t1)
         let t = m1 .> m0
-        UnsafeMutableRawPointer(d + start).storeBytes(of: m0.replacing(with: m1, where: t), as: L.Windows.self)
-        let index = L.Indices(repeating: corner &+ Int32(truncatingIfNeeded: c)) &+ L.windowColumns
+        UnsafeMutableRawPointer(d + start).storeBytes(of: m0.replacing(with: m1, where: t), as: SIMD4<Float>.self)
+        let index = SIMD4<Int32>(repeating: corner &+ Int32(truncatingIfNeeded: c)) &+ windowColumns
             &+ i0.replacing(with: i1, where: t)
-        UnsafeMutableRawPointer(a + start).storeBytes(of: index, as: L.Indices.self)
+        UnsafeMutableRawPointer(a + start).storeBytes(of: index, as: SIMD4<Int32>.self)
         ox = start + n
         if ox >= ow { return }
     }
@@ -71,7 +62,7 @@ private func maxPool2x2Row<L: WindowColumns>(_: L.Type, _ r0: UnsafePointer<Floa
 @inline(__always)
 func maxUnpool2x2Row(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Int32>, _ r0: UnsafeMutablePointer<Float>,
                      _ r1: UnsafeMutablePointer<Float>, outputs ow: Int, corner: Int32, width w: Int32) {
-    if ow >= 4 { return maxUnpool2x2Row(SIMD8<Float>.self, dy, a, r0, r1, outputs: ow, corner: corner, width: w) }
+    if ow >= 4 { return maxUnpool2x2RowSIMD(dy, a, r0, r1, outputs: ow, corner: corner, width: w) }
     for ox in 0..<ow {
         let c = 2 * ox
         let v = dy[ox], k = a[ox] &- corner &- Int32(truncatingIfNeeded: c)
@@ -83,22 +74,21 @@ func maxUnpool2x2Row(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Int32>, _ r0
 }
 
 @inline(__always)
-private func maxUnpool2x2Row<L: WindowColumns>(_: L.Type, _ dy: UnsafePointer<Float>, _ a: UnsafePointer<Int32>,
-                                               _ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>,
-                                               outputs ow: Int, corner: Int32, width w: Int32) {
-    let n = L.Windows.scalarCount
-    let one = L.Indices(repeating: 1), below = L.Indices(repeating: w), left = L.Indices(), zero = L.Windows()
+private func maxUnpool2x2RowSIMD(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Int32>,
+                                 _ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>,
+                                 outputs ow: Int, corner: Int32, width w: Int32) {
+    let n = 4
+    let one = SIMD4<Int32>(repeating: 1), below = SIMD4<Int32>(repeating: w), left = SIMD4<Int32>(), zero = SIMD4<Float>()
     var ox = 0
     while true {
         let start = min(ox, ow - n), c = 2 * start
-        let v = UnsafeRawPointer(dy + start).loadUnaligned(as: L.Windows.self)
-        let k = UnsafeRawPointer(a + start).loadUnaligned(as: L.Indices.self)
-            &- L.Indices(repeating: corner &+ Int32(truncatingIfNeeded: c)) &- L.windowColumns   // 0, 1, w, w + 1
-        let top = L(interleaving: zero.replacing(with: v, where: k .== left), zero.replacing(with: v, where: k .== one))
-        let bottom = L(interleaving: zero.replacing(with: v, where: k .== below),
-                       zero.replacing(with: v, where: k .== below &+ one))
-        UnsafeMutableRawPointer(r0 + c).storeBytes(of: top, as: L.self)
-        UnsafeMutableRawPointer(r1 + c).storeBytes(of: bottom, as: L.self)
+        let v = UnsafeRawPointer(dy + start).loadUnaligned(as: SIMD4<Float>.self)
+        let k = UnsafeRawPointer(a + start).loadUnaligned(as: SIMD4<Int32>.self)
+            &- SIMD4<Int32>(repeating: corner &+ Int32(truncatingIfNeeded: c)) &- windowColumns   // 0, 1, w, w + 1
+        let top = interleave(zero.replacing(with: v, where: k .== left), zero.replacing(with: v, where: k .== one))
+        let bottom = interleave(zero.replacing(with: v, where: k .== below), zero.replacing(with: v, where: k .== below &+ one))
+        store8(top, r0 + c)
+        store8(bottom, r1 + c)
         ox = start + n
         if ox >= ow { return }
     }
