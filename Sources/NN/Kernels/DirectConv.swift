@@ -214,16 +214,12 @@ public struct DirectConvolution: Sendable {
                                      : filterGradientOffsets.count * roundUp(outChannels, 16)
     }
 
-    /// One sample's backward: dBias += Σ dy, partial += its filter-gradient sums, and dx (when
-    /// asked) from the packed flipped filters. xp is the sample's padded input from forward;
+    /// One sample's backward: partial += its filter-gradient sums, and dx (when asked) from the
+    /// packed flipped filters (the bias gradient is the layer's: Conv2D's addPlaneSums). xp is the sample's padded input from forward;
     /// scratch holds scratchCount floats whose padding is zero (zeroed once, never written).
     public func backward(_ xp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                          partial: UnsafeMutablePointer<Float>, flipped: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?) {
-        if let dBias {
-            let plane = oh * ow
-            for o in 0..<outChannels { dBias[o] += laneSum(dy + o * plane, count: plane) }
-        }
+                         _ dx: UnsafeMutablePointer<Float>?) {
         let dyp = scratch, dyT = scratch + gradient.count
         if dx != nil || filterGradientUnits == .rows { gradient.fill(dy, into: dyp) }
         filterGradientOffsets.withUnsafeBufferPointer { offsets in

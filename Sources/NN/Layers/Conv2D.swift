@@ -137,9 +137,7 @@ public final class Conv2D: Layer {
             // straight from dy's NCHW slices, no reorder:  db[o] += sum of dy_b[o, :]
             for b in 0..<n {
                 let dyb = dy + b * o * ohw
-                if let dBias {
-                    for oc in 0..<o { dBias[oc] += laneSum(dyb + oc * ohw, count: ohw) }
-                }
+                if let dBias { addPlaneSums(dyb, into: dBias, channels: o, plane: ohw) }
                 // dW += dy_b · cols_bᵀ : (O, OHW) x (OHW, K)
                 gemm(.no, .yes, m: o, n: k, k: ohw, dyb, lda: ohw, cols.pointer + b * ohw, ldb: columns,
                      beta: 1, dWeight, ldc: k)
@@ -187,8 +185,10 @@ public final class Conv2D: Layer {
         partial.update(repeating: 0, count: d.partialSumCount)
         if dx != nil { d.packFlippedFilters(weight, into: packedFlipped.pointer) }
         for b in 0..<n {
-            d.backward(padded.pointer + b * d.input.count, dy + b * outputShape.count, scratch: paddedGradient.pointer,
-                       partial: partial, flipped: packedFlipped.pointer, dx.map { $0 + b * inputShape.count }, dBias: dBias)
+            let dyb = dy + b * outputShape.count
+            if let dBias { addPlaneSums(dyb, into: dBias, channels: outChannels, plane: outputShape.h * outputShape.w) }
+            d.backward(padded.pointer + b * d.input.count, dyb, scratch: paddedGradient.pointer,
+                       partial: partial, flipped: packedFlipped.pointer, dx.map { $0 + b * inputShape.count })
         }
         d.reduceFilterGradient(partial, into: dWeight)
     }
@@ -202,4 +202,10 @@ func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, cha
         var i = 0
         while i < plane { p[i] += v; i &+= 1 }
     }
+}
+
+/// dBias[c] += Σ dy[c, :] over `channels` planes of `plane` floats (addBias's adjoint).
+@inline(__always)
+func addPlaneSums(_ dy: UnsafePointer<Float>, into dBias: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
+    for c in 0..<channels { dBias[c] += laneSum(dy + c * plane, count: plane) }
 }
