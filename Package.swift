@@ -58,12 +58,12 @@ let package = Package(
         ], swiftSettings: optimise),
 
         // MARK: tests
-        .target(name: "FuzzSupport", dependencies: ["NN"], path: "Tests/FuzzSupport"),
-        .testTarget(name: "NNTests", dependencies: ["NN", "FuzzSupport"]),
+        .target(name: "TestSupport", dependencies: ["NN"], path: "Tests/TestSupport"),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "CollectiveTests", dependencies: ["Collective"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "FuzzSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Training"]),
     ]
 )

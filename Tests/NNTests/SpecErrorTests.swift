@@ -3,6 +3,7 @@
 // the rest from ModelSpec parsing.
 
 import Foundation
+import TestSupport
 import XCTest
 import NN
 

@@ -8,7 +8,7 @@
 import Foundation
 import XCTest
 import NN
-import FuzzSupport
+import TestSupport
 
 final class SpecFuzzTests: XCTestCase {
     /// DTRAIN_FUZZ_SEED / DTRAIN_FUZZ_ITERATIONS explore further; the suite uses the fixed defaults.

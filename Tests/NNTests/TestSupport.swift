@@ -146,19 +146,6 @@ func checkLayerGradients(_ h: LayerHarness, eps: Float = 1e-2, rtol: Double = 5e
     }
 }
 
-/// Asserts that `body` throws an InputError whose message contains every one of `parts`.
-func assertInputError(_ parts: [String], file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
-    do {
-        try body()
-        XCTFail("expected an InputError containing \(parts)", file: file, line: line)
-    } catch let error as InputError {
-        for p in parts where !error.message.contains(p) {
-            XCTFail("'\(error.message)' does not contain '\(p)'", file: file, line: line)
-        }
-    } catch {
-        XCTFail("expected an InputError, got \(error)", file: file, line: line)
-    }
-}
 
 func mean(_ v: [Float]) -> Double { v.reduce(0.0) { $0 + Double($1) } / Double(v.count) }
 func standardDeviation(_ v: [Float]) -> Double {

@@ -5,6 +5,7 @@
 import Foundation
 import NN
 import Reports
+import TestSupport
 import XCTest
 
 final class RunRecordTests: XCTestCase {
@@ -58,16 +59,16 @@ final class RunRecordTests: XCTestCase {
         let path = dir + "/metrics.jsonl"
         let good = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         try (good[0] + "\n{\"epoch\": 2, \"step\": oops\n").write(toFile: path, atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [path + ":2", "not a JSON object"]) { _ = try RunRecord.load(folder: dir) }
+        assertInputError([path + ":2", "not a JSON object"]) { _ = try RunRecord.load(folder: dir) }
 
         try good[0].replacingOccurrences(of: "\"test_top5\"", with: "\"top5\"").write(toFile: path, atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [path + ":1", "test_top5"]) { _ = try RunRecord.load(folder: dir) }
+        assertInputError([path + ":1", "test_top5"]) { _ = try RunRecord.load(folder: dir) }
 
         try good[0].replacingOccurrences(of: "\"lr\": 0.05", with: "\"lr\": \"fast\"").write(toFile: path, atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [path + ":1", "'lr'"]) { _ = try RunRecord.load(folder: dir) }
+        assertInputError([path + ":1", "'lr'"]) { _ = try RunRecord.load(folder: dir) }
 
         try "[1, 2]\n".write(toFile: path, atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [path + ":1"]) { _ = try RunRecord.load(folder: dir) }
+        assertInputError([path + ":1"]) { _ = try RunRecord.load(folder: dir) }
     }
 
     func testMalformedStepsRowNamesFileAndLine() throws {
@@ -75,9 +76,9 @@ final class RunRecordTests: XCTestCase {
         try writeSyntheticRun(folder: dir, seed: 0, extras: false)
         let path = dir + "/steps.csv"
         try "step,epoch,train_loss,lr\n1,1,2.3,0.1\n2,x,2.2,0.1\n".write(toFile: path, atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [path + ":3"]) { _ = try RunRecord.load(folder: dir) }
+        assertInputError([path + ":3"]) { _ = try RunRecord.load(folder: dir) }
         try "loss,lr\n".write(toFile: path, atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [path + ":1", "header"]) { _ = try RunRecord.load(folder: dir) }
+        assertInputError([path + ":1", "header"]) { _ = try RunRecord.load(folder: dir) }
     }
 
     func testExperimentFolderDetection() throws {
@@ -86,8 +87,8 @@ final class RunRecordTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
         XCTAssertEqual(try RunRecord.loadAll(folder: root).map(\.name), ["np2", "np4", "np16"])
         XCTAssertEqual(try RunRecord.loadAll(folder: root + "/np4").map(\.name), ["np4"])
-        assertInputError(mentioning: [root + "/logs", "metrics.jsonl"]) { _ = try RunRecord.loadAll(folder: root + "/logs") }
-        assertInputError(mentioning: [root + "/logs/metrics.jsonl"]) { _ = try RunRecord.load(folder: root + "/logs") }
+        assertInputError([root + "/logs", "metrics.jsonl"]) { _ = try RunRecord.loadAll(folder: root + "/logs") }
+        assertInputError([root + "/logs/metrics.jsonl"]) { _ = try RunRecord.load(folder: root + "/logs") }
     }
 
     func testArtefactRecordsRoundTripAndValidate() throws {
@@ -105,10 +106,10 @@ final class RunRecordTests: XCTestCase {
         XCTAssertTrue(json.contains("\"layer\":\"conv1\"") && json.contains("\"width\":2"))
 
         try "{\"classes\": 2, \"matrix\": [[1, 2], [3]]}".write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [dir + "/bad.json", "matrix"]) { _ = try ConfusionRecord.load(path: dir + "/bad.json") }
+        assertInputError([dir + "/bad.json", "matrix"]) { _ = try ConfusionRecord.load(path: dir + "/bad.json") }
         try "{\"layer\": \"conv1\", \"images\": [{\"width\": 2, \"height\": 2, \"values\": [1]}]}".write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [dir + "/bad.json", "images[0]"]) { _ = try ImageGridRecord.load(path: dir + "/bad.json") }
+        assertInputError([dir + "/bad.json", "images[0]"]) { _ = try ImageGridRecord.load(path: dir + "/bad.json") }
         try "{\"layer\": \"conv1\"}".write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
-        assertInputError(mentioning: [dir + "/bad.json", "images"]) { _ = try ImageGridRecord.load(path: dir + "/bad.json") }
+        assertInputError([dir + "/bad.json", "images"]) { _ = try ImageGridRecord.load(path: dir + "/bad.json") }
     }
 }

@@ -116,17 +116,3 @@ final class XMLCollector: NSObject, XMLParserDelegate {
     func named(_ name: String) -> [[String: String]] { elements.filter { $0.name == name }.map(\.attributes) }
 }
 
-/// Asserts that `body` throws an InputError whose message contains every string of `mentions`.
-func assertInputError(mentioning mentions: [String], file: StaticString = #filePath, line: UInt = #line,
-                      _ body: () throws -> Void) {
-    do {
-        try body()
-        XCTFail("expected an InputError mentioning \(mentions)", file: file, line: line)
-    } catch let e as InputError {
-        for m in mentions where !e.message.contains(m) {
-            XCTFail("InputError '\(e.message)' does not mention '\(m)'", file: file, line: line)
-        }
-    } catch {
-        XCTFail("expected an InputError, got \(error)", file: file, line: line)
-    }
-}

@@ -8,7 +8,7 @@
 // normal end removes it).
 
 import Foundation
-import FuzzSupport
+import TestSupport
 import NN
 import Training
 import XCTest

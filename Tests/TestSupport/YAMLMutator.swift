@@ -1,6 +1,6 @@
 // Seeded text mutations of YAML inputs for the fuzz tests of model specs (NNTests) and run
 // configs (TrainingTests): truncation, byte flips, deleted/duplicated/swapped lines and extreme
-// numbers. One library target so both test targets use the same mutator.
+// numbers. Lives in TestSupport, the library target the test targets share.
 
 import NN
 
