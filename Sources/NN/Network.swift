@@ -26,6 +26,11 @@ public final class Network {
     /// Called with i after layer i's backward: its parameter gradients are final (bucketed
     /// allreduce starts a bucket's reduction here, overlapping the rest of backward).
     public var afterLayerBackward: ((Int) -> Void)?
+    /// Fused passes (Fusion.swift): flatten as a view, ReLU inside the convolution before it.
+    /// Same numbers; set false for a pass whose every layer output is to be read (`activation(i)`).
+    public var fuses = true
+    private let passPlan: PassPlan
+    private var routes: [LayerRoute]              // the last forward's (backward follows it)
 
     /// `gradientStorage`, when given, must hold at least `plan.parameterCount` floats and outlive
     /// the network (the trainer passes its allreduce buffer so gradients need no copy).
@@ -67,6 +72,8 @@ public final class Network {
             built.append(layer)
         }
         layers = built
+        passPlan = PassPlan(built)
+        routes = passPlan.fused
         var offset = 0
         for layer in layers {
             layer.bind(parameters: parameters.baseAddress! + offset, gradients: gradients.baseAddress! + offset)
@@ -113,33 +120,43 @@ public final class Network {
         reserve(batch: n)
         input = x
         batch = n
-        var current = x
-        for (i, layer) in layers.enumerated() {
+        routes = fuses ? passPlan.fused : passPlan.plain
+        for conv in passPlan.reluConvolutions { conv.appliesReLU = fuses }
+        for (i, layer) in layers.enumerated() where routes[i].forward {
             let t0 = profile == nil ? 0 : profileClock()
-            layer.forward(current, activations[i].pointer, batch: n, context: context)
+            layer.forward(slot(routes[i].input, x), activations[routes[i].output].pointer, batch: n, context: context)
             if let profile { profile.forward[i] += profileClock() - t0 }
-            current = UnsafePointer(activations[i].pointer)
         }
         return activations[layers.count - 1].pointer
     }
 
+    private func slot(_ s: Int, _ x: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        s < 0 ? x : UnsafePointer(activations[s].pointer)
+    }
+
+    /// Whether layer i ran in the last forward (false: fused into another layer or a view).
+    public func ranForward(_ i: Int) -> Bool { routes[i].forward }
+
     /// Where the loss writes dLoss/dlogits before `backward()`: (N, classes).
     public var outputGradient: UnsafeMutablePointer<Float> { deltas[layers.count - 1].pointer }
 
-    /// Output of layer i from the last forward (N, layers[i].outputShape).
-    public func activation(_ i: Int) -> UnsafeMutablePointer<Float> { activations[i].pointer }
-    /// dLoss/d(output of layer i) from the last backward.
-    public func activationGradient(_ i: Int) -> UnsafeMutablePointer<Float> { deltas[i].pointer }
+    /// Output of layer i from the last forward (N, layers[i].outputShape). After a fused pass a
+    /// convolution followed by ReLU holds the ReLU'd output: pass with `fuses` off to read its own.
+    public func activation(_ i: Int) -> UnsafeMutablePointer<Float> { activations[routes[i].output].pointer }
+    /// dLoss/d(output of layer i) from the last backward (after a fused pass: as `activation`).
+    public func activationGradient(_ i: Int) -> UnsafeMutablePointer<Float> { deltas[routes[i].output].pointer }
 
     /// Backpropagates `outputGradient` through the last forward's batch; ACCUMULATES into `gradients`.
     public func backward() {
         guard let x = input else { return }
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            let layerInput = i == 0 ? x : UnsafePointer(activations[i - 1].pointer)
-            let dx: UnsafeMutablePointer<Float>? = i == 0 ? nil : deltas[i - 1].pointer
-            let t0 = profile == nil ? 0 : profileClock()
-            layers[i].backward(layerInput, activations[i].pointer, deltas[i].pointer, dx, batch: batch)
-            if let profile { profile.backward[i] += profileClock() - t0 }
+            let r = routes[i]
+            if r.backward {
+                let dx: UnsafeMutablePointer<Float>? = r.input < 0 ? nil : deltas[r.input].pointer
+                let t0 = profile == nil ? 0 : profileClock()
+                layers[i].backward(slot(r.input, x), activations[r.output].pointer, deltas[r.output].pointer, dx, batch: batch)
+                if let profile { profile.backward[i] += profileClock() - t0 }
+            }
             afterLayerBackward?(i)
         }
     }

@@ -192,15 +192,16 @@ public struct DirectConvolution: Sendable {
 
     /// y (outChannels, oh, ow) of one sample from its padded input xp.
     public func forward(_ xp: UnsafePointer<Float>, _ packed: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
+                        bias: UnsafePointer<Float>?, relu: Bool, _ y: UnsafeMutablePointer<Float>) {
         forwardOffsets.withUnsafeBufferPointer { offsets in
             switch forwardUnits {
             case .rows:
                 convolveRows(xp, rowLength: input.rowLength, offsets, rowTaps: nil, packed, channels: outChannels,
-                             bias: bias, y, oh: oh, ow: ow)
+                             bias: bias, relu: relu, y, oh: oh, ow: ow)
             case .channels:
                 forwardPixels.withUnsafeBufferPointer {
-                    convolveChannels(xp, offsets, $0, pixelCount: oh * ow, packed, channels: outChannels, bias: bias, y)
+                    convolveChannels(xp, offsets, $0, pixelCount: oh * ow, packed, channels: outChannels, bias: bias,
+                                     relu: relu, y)
                 }
             }
         }
@@ -237,12 +238,12 @@ public struct DirectConvolution: Sendable {
             case .rows:
                 inputGradientRowTaps.withUnsafeBufferPointer {
                     convolveRows(dyp, rowLength: gradient.rowLength, offsets, rowTaps: $0.baseAddress, flipped,
-                                 channels: inChannels, bias: nil, dx, oh: height, ow: width)
+                                 channels: inChannels, bias: nil, relu: false, dx, oh: height, ow: width)
                 }
             case .channels:
                 inputGradientPixels.withUnsafeBufferPointer {
                     convolveChannels(dyp, offsets, $0, pixelCount: height * width, flipped, channels: inChannels,
-                                     bias: nil, dx)
+                                     bias: nil, relu: false, dx)
                 }
             }
         }

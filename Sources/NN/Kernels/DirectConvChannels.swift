@@ -7,11 +7,12 @@
 //                          transposed to (pixels, O16); partial sums (taps rounded to 6, O16)
 
 extension DirectConvolution {
-    /// out (channels, P) = bias + Σ_t filtersT[t, channel] · src[pixels[p] + offsets[t]], where
+    /// out (channels, P) = bias + Σ_t filtersT[t, channel] · src[pixels[p] + offsets[t]], then
+    /// max(v, 0) when `relu` (the fused ReLU), where
     /// P = pixelCount and `pixels` is padded to a multiple of 6 (extra pixels are computed, not stored).
     func convolveChannels(_ src: UnsafePointer<Float>, _ offsets: UnsafeBufferPointer<Int>,
                           _ pixels: UnsafeBufferPointer<Int>, pixelCount: Int, _ filtersT: UnsafePointer<Float>,
-                          channels: Int, bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+                          channels: Int, bias: UnsafePointer<Float>?, relu: Bool, _ out: UnsafeMutablePointer<Float>) {
         let taps = offsets.count, offset = offsets.baseAddress!, stride16 = roundUp(channels, 16)
         var lanes = (SIMD8<Float>(), SIMD8<Float>())
         for c0 in stride(from: 0, to: channels, by: 16) {
@@ -33,7 +34,7 @@ extension DirectConvolution {
                 }
                 for k in 0..<min(6, pixelCount - p0) {
                     let (lo, hi) = tile.row(k)
-                    lanes = (lo + b0, hi + b1)
+                    lanes = (rectified(lo + b0, relu), rectified(hi + b1, relu))
                     withUnsafeBytes(of: &lanes) { raw in
                         let v = raw.baseAddress!.assumingMemoryBound(to: Float.self)
                         let dst = out + c0 * pixelCount + p0 + k

@@ -7,12 +7,12 @@
 //                      padded dy rows, whose lanes past OW are zero
 
 extension DirectConvolution {
-    /// out (channels, outH, outW) = bias + Σ_t filters[t] · src[offsets[t] + row·rowLength + column],
-    /// for padded planes whose rows hold round16(outW) + KW - 1 floats (a chunk never leaves its row).
+    /// out (channels, outH, outW) = bias + Σ_t filters[t] · src[offsets[t] + row·rowLength + column]
+    /// (then max(v, 0) when `relu`: the fused ReLU), for padded planes whose rows hold round16(outW) + KW - 1 floats (a chunk never leaves its row).
     /// rowTaps: per output row a pair (lo, hi), the only taps that can be nonzero there; nil = all.
     func convolveRows(_ src: UnsafePointer<Float>, rowLength: Int, _ offsets: UnsafeBufferPointer<Int>,
                       rowTaps: UnsafePointer<Int>?, _ packed: UnsafePointer<Float>, channels: Int, bias: UnsafePointer<Float>?,
-                      _ out: UnsafeMutablePointer<Float>, oh outH: Int, ow outW: Int) {
+                      relu: Bool, _ out: UnsafeMutablePointer<Float>, oh outH: Int, ow outW: Int) {
         let taps = offsets.count, offset = offsets.baseAddress!
         for blk in 0..<(roundUp(channels, 6) / 6) {
             let filters = packed + blk * taps * 6
@@ -35,8 +35,8 @@ extension DirectConvolution {
                         let b = SIMD8<Float>(repeating: bias?[o] ?? 0)
                         let (lo, hi) = tile.row(q)
                         let dst = out + (o * outH + oy) * outW + x0
-                        store8(lo + b, dst, count: n)
-                        if n > 8 { store8(hi + b, dst + 8, count: n - 8) }
+                        store8(rectified(lo + b, relu), dst, count: n)
+                        if n > 8 { store8(rectified(hi + b, relu), dst + 8, count: n - 8) }
                     }
                     x0 += 16
                 }

@@ -58,14 +58,17 @@ private func maxPool2x2RowSIMD(_ r0: UnsafePointer<Float>, _ r1: UnsafePointer<F
 }
 
 /// The adjoint over one row of windows that tile the input: each of the window's 4 cells gets
-/// dy[ox] if it is the argmax, else 0 (every dx cell of the two rows is written once).
+/// dy[ox] if it is the argmax, else 0 (every dx cell of the two rows is written once). With
+/// `pooled` (the row's max values), dy[ox] counts only where pooled[ox] > 0 (a fused ReLU's mask).
 @inline(__always)
-func maxUnpool2x2Row(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Int32>, _ r0: UnsafeMutablePointer<Float>,
-                     _ r1: UnsafeMutablePointer<Float>, outputs ow: Int, corner: Int32, width w: Int32) {
-    if ow >= 4 { return maxUnpool2x2RowSIMD(dy, a, r0, r1, outputs: ow, corner: corner, width: w) }
+func maxUnpool2x2Row(_ dy: UnsafePointer<Float>, _ pooled: UnsafePointer<Float>?, _ a: UnsafePointer<Int32>,
+                     _ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>, outputs ow: Int,
+                     corner: Int32, width w: Int32) {
+    if ow >= 4 { return maxUnpool2x2RowSIMD(dy, pooled, a, r0, r1, outputs: ow, corner: corner, width: w) }
     for ox in 0..<ow {
         let c = 2 * ox
-        let v = dy[ox], k = a[ox] &- corner &- Int32(truncatingIfNeeded: c)
+        let counts = pooled.map { $0[ox] > 0 } ?? true
+        let v = counts ? dy[ox] : 0, k = a[ox] &- corner &- Int32(truncatingIfNeeded: c)
         r0[c] = k == 0 ? v : 0
         r0[c + 1] = k == 1 ? v : 0
         r1[c] = k == w ? v : 0
@@ -74,7 +77,7 @@ func maxUnpool2x2Row(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Int32>, _ r0
 }
 
 @inline(__always)
-private func maxUnpool2x2RowSIMD(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<Int32>,
+private func maxUnpool2x2RowSIMD(_ dy: UnsafePointer<Float>, _ pooled: UnsafePointer<Float>?, _ a: UnsafePointer<Int32>,
                                  _ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>,
                                  outputs ow: Int, corner: Int32, width w: Int32) {
     let n = 4
@@ -82,7 +85,11 @@ private func maxUnpool2x2RowSIMD(_ dy: UnsafePointer<Float>, _ a: UnsafePointer<
     var ox = 0
     while true {
         let start = min(ox, ow - n), c = 2 * start
-        let v = UnsafeRawPointer(dy + start).loadUnaligned(as: SIMD4<Float>.self)
+        var v = UnsafeRawPointer(dy + start).loadUnaligned(as: SIMD4<Float>.self)
+        if let pooled {
+            let y = UnsafeRawPointer(pooled + start).loadUnaligned(as: SIMD4<Float>.self)
+            v = zero.replacing(with: v, where: y .> zero)
+        }
         let k = UnsafeRawPointer(a + start).loadUnaligned(as: SIMD4<Int32>.self)
             &- SIMD4<Int32>(repeating: corner &+ Int32(truncatingIfNeeded: c)) &- windowColumns   // 0, 1, w, w + 1
         let top = interleave(zero.replacing(with: v, where: k .== left), zero.replacing(with: v, where: k .== one))

@@ -25,6 +25,9 @@ public final class Conv2D: Layer {
     public let outChannels: Int
     public let hasBias: Bool
     public let algorithm: ConvAlgorithm
+    /// Stores max(y, 0) instead of y: the ReLU that follows, fused in (set per pass by Network;
+    /// backward then expects dy already masked by the ReLU — see Fusion.swift).
+    public var appliesReLU = false
     /// Stride-1 layers with at most this many filter weights run direct: the GEMMs of such layers
     /// have too few rows (filters) and too short a depth for BLAS to beat a register-tiled loop.
     static let directWeights = 16_384
@@ -110,6 +113,7 @@ public final class Conv2D: Layer {
                 // y_b = W · cols_b : (O, K) x (K, OHW), cols_b strided inside the batch
                 gemm(.no, .no, m: o, n: ohw, k: k, weight, lda: k, colsP + b * ohw, ldb: columns, beta: 0, yb, ldc: ohw)
                 if let bias { addBias(yb, bias, channels: o, plane: ohw) }
+                if appliesReLU { applyReLU(yb, count: o * ohw) }
             }
             return
         }
@@ -123,7 +127,11 @@ public final class Conv2D: Layer {
             for b in 0..<n {
                 let s = src + b * ohw, d = y + (b * o + oc) * ohw
                 var i = 0
-                while i < ohw { d[i] = s[i] + b0; i &+= 1 }
+                if appliesReLU {
+                    while i < ohw { d[i] = max(s[i] + b0, 0); i &+= 1 }
+                } else {
+                    while i < ohw { d[i] = s[i] + b0; i &+= 1 }
+                }
             }
         }
     }
@@ -176,7 +184,7 @@ public final class Conv2D: Layer {
         for b in 0..<n {
             let xpb = xp + b * d.input.count
             d.input.fill(x + b * inputShape.count, into: xpb)
-            d.forward(xpb, packed.pointer, bias: bias, y + b * outputShape.count)
+            d.forward(xpb, packed.pointer, bias: bias, relu: appliesReLU, y + b * outputShape.count)
         }
     }
 
@@ -202,6 +210,13 @@ func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, cha
         var i = 0
         while i < plane { p[i] += v; i &+= 1 }
     }
+}
+
+/// y = max(y, 0), as Activation's ReLU.
+@inline(__always)
+func applyReLU(_ y: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i < count { y[i] = max(y[i], 0); i &+= 1 }
 }
 
 /// dBias[c] += Σ dy[c, :] over `channels` planes of `plane` floats (addBias's adjoint).

@@ -15,6 +15,10 @@ public final class Pool2D: Layer {
     public let geometry: ConvGeometry            // c = channels, kh/kw = window
     private var argmax: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     private var argmaxCapacity = 0
+    /// Max pool whose input is a ReLU's output: backward routes dy[o] only where the pooled value
+    /// y[o] > 0, which is the ReLU's own mask at the argmax cell, so the ReLU's backward pass can be
+    /// left out (Fusion.swift). Harmless when that pass runs too: the mask is the same.
+    public var masksGradientByOutput = false
 
     public init(name: String, mode: Mode, input: Shape, kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int)) {
         self.name = name; self.mode = mode; inputShape = input
@@ -82,12 +86,13 @@ public final class Pool2D: Layer {
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
         guard let dx else { return }
-        if fastPath == .max2x2 { return maxBackward2x2(dy, dx, planes: n * geometry.c) }
+        let mask = masksGradientByOutput && mode == .max
+        if fastPath == .max2x2 { return maxBackward2x2(dy, mask ? y : nil, dx, planes: n * geometry.c) }
         let g = geometry, oh = g.oh, ow = g.ow, hw = g.h * g.w
         dx.update(repeating: 0, count: n * inputShape.count)
         let scale = 1 / Float(g.kh * g.kw)
         for p in 0..<(n * g.c) {
-            let d = dx + p * hw, grad = dy + p * oh * ow, arg = argmax + p * oh * ow
+            let d = dx + p * hw, grad = dy + p * oh * ow, arg = argmax + p * oh * ow, pooled = y + p * oh * ow
             for oy in 0..<oh {
                 let y0 = oy * g.sh - g.ph
                 let yLo = max(y0, 0), yHi = min(y0 + g.kh, g.h)
@@ -95,7 +100,7 @@ public final class Pool2D: Layer {
                     let o = oy * ow + ox
                     if mode == .max {
                         let i = Int(arg[o])
-                        if i >= 0 { d[i] += grad[o] }
+                        if i >= 0, !mask || pooled[o] > 0 { d[i] += grad[o] }
                     } else {
                         let x0 = ox * g.sw - g.pw
                         let xLo = max(x0, 0), xHi = min(x0 + g.kw, g.w)
@@ -124,15 +129,17 @@ public final class Pool2D: Layer {
     }
 
     /// Windows tile the input: each dx cell gets its window's gradient or 0, written once.
-    private func maxBackward2x2(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, planes: Int) {
+    /// `pooled` (the forward's output): route only where it is > 0 (masksGradientByOutput).
+    private func maxBackward2x2(_ dy: UnsafePointer<Float>, _ pooled: UnsafePointer<Float>?, _ dx: UnsafeMutablePointer<Float>,
+                                planes: Int) {
         let g = geometry, oh = g.oh, ow = g.ow, w = g.w, h = g.h, hw = h * w, ohw = oh * ow
         let exact = 2 * oh == h && 2 * ow == w
         if !exact { dx.update(repeating: 0, count: planes * hw) }   // odd edges: uncovered cells stay 0
         for p in 0..<planes {
-            let d = dx + p &* hw, grad = dy + p &* ohw, arg = argmax + p &* ohw
+            let d = dx + p &* hw, grad = dy + p &* ohw, arg = argmax + p &* ohw, y = pooled.map { $0 + p &* ohw }
             for oy in 0..<oh {
                 let r0 = d + oy &* 2 &* w
-                maxUnpool2x2Row(grad + oy &* ow, arg + oy &* ow, r0, r0 + w, outputs: ow,
+                maxUnpool2x2Row(grad + oy &* ow, y.map { $0 + oy &* ow }, arg + oy &* ow, r0, r0 + w, outputs: ow,
                                 corner: Int32(truncatingIfNeeded: oy &* 2 &* w), width: Int32(w))
             }
         }

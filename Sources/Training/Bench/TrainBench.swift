@@ -13,6 +13,9 @@ public struct LayerTiming {
     public var name: String, kind: String
     public var forwardSeconds: Double, backwardSeconds: Double     // per step
     public var forwardFLOPs: Double, backwardFLOPs: Double         // per step
+    /// Set when the fused pass leaves the layer out (NN/Fusion.swift): "conv1" for a ReLU that
+    /// conv1 applies, "view" for flatten. Its time is then inside that layer's (or nowhere).
+    public var fusedInto: String? = nil
     public var forwardGFLOPs: Double { forwardSeconds > 0 ? forwardFLOPs / forwardSeconds / 1e9 : 0 }
     public var backwardGFLOPs: Double { backwardSeconds > 0 ? backwardFLOPs / backwardSeconds / 1e9 : 0 }
 }
@@ -40,8 +43,12 @@ public struct TrainBenchResult {
         out += "layer          forward ms  GFLOP/s   backward ms  GFLOP/s\n"
         for l in layers {
             out += l.name.padding(toLength: 14, withPad: " ", startingAt: 0)
-                + String(format: " %10.3f %8.1f  %12.3f %8.1f\n", 1000 * l.forwardSeconds, l.forwardGFLOPs,
-                         1000 * l.backwardSeconds, l.backwardGFLOPs)
+            if let into = l.fusedInto {
+                out += into == "view" ? "          (a view: no pass)\n" : "          (fused into \(into))\n"
+                continue
+            }
+            out += String(format: " %10.3f %8.1f  %12.3f %8.1f\n", 1000 * l.forwardSeconds, l.forwardGFLOPs,
+                          1000 * l.backwardSeconds, l.backwardGFLOPs)
         }
         return out
     }
@@ -61,6 +68,7 @@ public struct TrainBenchResult {
             e.set("name", .string(l.name)); e.set("kind", .string(l.kind))
             e.set("forward_ms", .double(1000 * l.forwardSeconds)); e.set("backward_ms", .double(1000 * l.backwardSeconds))
             e.set("forward_gflops", .double(l.forwardGFLOPs)); e.set("backward_gflops", .double(l.backwardGFLOPs))
+            e.set("fused_into", l.fusedInto.map { .string($0) } ?? .null)
             return .object(e)
         }))
         return o.text
@@ -91,8 +99,12 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     let plan = trainer.network.plan
     let layers = plan.layers.enumerated().map { i, l -> LayerTiming in
         let flops = layerFLOPs(l, batch: config.train.batchSize, firstLayer: i == 0)
-        return LayerTiming(name: l.name, kind: l.spec.kind.word, forwardSeconds: profile.forward[i] / n,
-                           backwardSeconds: profile.backward[i] / n, forwardFLOPs: flops.forward, backwardFLOPs: flops.backward)
+        var timing = LayerTiming(name: l.name, kind: l.spec.kind.word, forwardSeconds: profile.forward[i] / n,
+                                 backwardSeconds: profile.backward[i] / n, forwardFLOPs: flops.forward, backwardFLOPs: flops.backward)
+        if !trainer.network.ranForward(i) {
+            timing.fusedInto = trainer.network.layers[i] is Flatten ? "view" : plan.layers[i - 1].name
+        }
+        return timing
     }
     var perStep = times
     perStep.data /= n; perStep.compute /= n; perStep.wait /= n; perStep.comm /= n; perStep.optimizer /= n

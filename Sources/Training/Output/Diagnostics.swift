@@ -31,8 +31,8 @@ final class Diagnostics {
         guard count > 0 else { return .null }
         loader.load(range: 0..<count, scratch: ids)
         let hook = network.afterLayerBackward, profile = network.profile
-        network.afterLayerBackward = nil; network.profile = nil
-        defer { network.afterLayerBackward = hook; network.profile = profile }
+        network.afterLayerBackward = nil; network.profile = nil; network.fuses = false   // every layer's own output
+        defer { network.afterLayerBackward = hook; network.profile = profile; network.fuses = true }
         network.zeroGradients()
         let logits = network.forward(loader.x.pointer, batch: count, context: .inference)
         _ = loss.evaluate(logits: logits, labels: loader.labels, batch: count, classes: network.outputShape.count,
