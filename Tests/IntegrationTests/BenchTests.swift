@@ -1,6 +1,7 @@
 // `dtrain bench train --json` end to end: at np=2 the exchange figures are there (per-step
 // median/mean/p90, the bare allreduce of exactly the exchange buffer's bytes, the ratios, the stall
-// check), at np=1 the exchange is null. Only that the figures exist and are positive is asserted,
+// check) and one compute time per rank, at np=1 the exchange is null; the layers ReLU and flatten
+// that the fused pass leaves out say where they went. Only that the figures exist and are positive is asserted,
 // never their size: timings depend on the machine.
 
 import Foundation
@@ -31,6 +32,17 @@ final class BenchTests: XCTestCase {
             XCTAssertNotNil(value, "exchange.\(key) missing or not a number in \(exchange)")
             XCTAssertGreaterThan(value ?? 0, 0, "exchange.\(key)")
         }
+        let perRank = try XCTUnwrap(json["rank_compute_ms"] as? [NSNumber], "rank_compute_ms in \(json.keys)")
+        XCTAssertEqual(perRank.count, 2)
+        XCTAssertTrue(perRank.allSatisfy { $0.doubleValue > 0 }, "\(perRank)")
+    }
+
+    func testFusedLayersAreNamed() throws {
+        let json = try benchJSON(ranks: nil)
+        let layers = try XCTUnwrap(json["layers"] as? [[String: Any]])
+        var fused: [String: String] = [:]
+        for layer in layers { if let into = layer["fused_into"] as? String { fused[layer["name"] as? String ?? "?"] = into } }
+        XCTAssertEqual(fused, ["relu1": "conv1", "relu2": "conv2", "flatten1": "view"])
     }
 
     func testNoExchangeAtOneRank() throws {

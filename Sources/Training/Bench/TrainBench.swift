@@ -26,6 +26,9 @@ public struct TrainBenchResult {
     public var stepSeconds: Double
     public var imagesPerSecond: Double                              // global
     public var times: PhaseTimes                                     // rank 0, per step
+    /// Seconds per step of forward + backward on each rank: the ranks do the same work, so a
+    /// spread here is the machine (a slower or shared core), and every step waits for the slowest.
+    public var rankCompute: [Double] = []
     public var layers: [LayerTiming]
     public var sgemmGFLOPs: Double
     public var peakRSSMB: Double                                     // the largest rank
@@ -38,6 +41,11 @@ public struct TrainBenchResult {
         func pct(_ v: Double) -> String { String(format: "%.1f%%", 100 * v / total) }
         out += "step: data \(pct(times.data))  compute \(pct(times.compute))  waiting \(pct(times.wait))  "
             + "allreduce \(pct(times.comm)) (mean \(String(format: "%.1f", 1e6 * times.comm)) us)  optimizer \(pct(times.optimizer))\n"
+        if rankCompute.count > 1 {
+            let ms = rankCompute.map { String(format: "%.3f", 1000 * $0) }.joined(separator: " / ")
+            let spread = (rankCompute.max()! / max(rankCompute.min()!, 1e-12) - 1) * 100
+            out += "compute per rank (ms/step): \(ms); the slowest is \(String(format: "%.1f", spread))% above the fastest\n"
+        }
         if let exchange { out += exchange.text() }
         out += String(format: "sgemm 512^3 in this process: %.1f GFLOP/s; peak RSS %.1f MB\n", sgemmGFLOPs, peakRSSMB)
         out += "layer          forward ms  GFLOP/s   backward ms  GFLOP/s\n"
@@ -61,6 +69,7 @@ public struct TrainBenchResult {
         o.set("data_ms", .double(1000 * times.data)); o.set("compute_ms", .double(1000 * times.compute))
         o.set("wait_ms", .double(1000 * times.wait)); o.set("allreduce_ms", .double(1000 * times.comm))
         o.set("optimizer_ms", .double(1000 * times.optimizer))
+        o.set("rank_compute_ms", .array(rankCompute.map { .double(1000 * $0) }))
         o.set("sgemm_gflops", .double(sgemmGFLOPs)); o.set("peak_rss_mb", .double(peakRSSMB))
         o.set("exchange", exchange.map { .object($0.json) } ?? .null)
         o.set("layers", .array(layers.map { l in
@@ -109,10 +118,12 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     var perStep = times
     perStep.data /= n; perStep.compute /= n; perStep.wait /= n; perStep.comm /= n; perStep.optimizer /= n
     let rss = comm.allgather(peakResidentMB() ?? 0).max() ?? 0
-    return TrainBenchResult(model: plan.spec.name, worldSize: comm.size, batch: config.train.batchSize, steps: steps,
-                            stepSeconds: seconds / n,
-                            imagesPerSecond: Double(steps * comm.size * config.train.batchSize) / seconds,
-                            times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss, exchange: exchange)
+    var result = TrainBenchResult(model: plan.spec.name, worldSize: comm.size, batch: config.train.batchSize, steps: steps,
+                                  stepSeconds: seconds / n,
+                                  imagesPerSecond: Double(steps * comm.size * config.train.batchSize) / seconds,
+                                  times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss, exchange: exchange)
+    result.rankCompute = comm.allgather(perStep.compute)
+    return result
 }
 
 /// One convolution shape, forward + backward (weights and input), over `repeats` passes.
