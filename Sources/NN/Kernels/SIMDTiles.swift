@@ -3,6 +3,10 @@
 // their sums in. A tile's fields are plain SIMD8 values so the compiler keeps them in registers;
 // each tile is sized to fit AVX2's 16 vector registers with its operands.
 
+#if DTRAIN_FMA
+import _Builtin_intrinsics.intel     // AVX is on in such builds (Package.swift); __m256 is SIMD8<Float>
+#endif
+
 /// acc += a · b, fused where the target has FMA (Swift's addProduct would otherwise call fmaf per lane).
 @inline(__always)
 func multiplyAdd(_ acc: inout SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
@@ -26,6 +30,17 @@ func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int = 8)
     } else {
         for l in 0..<count { p[l] = v[l] }
     }
+}
+
+/// Lane-wise square root, correctly rounded as Float.squareRoot(): one vsqrtps in AVX builds.
+/// SIMD8's own squareRoot() compiles to a scalar square root per lane.
+@inline(__always)
+func squareRoot8(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    #if DTRAIN_FMA
+    _mm256_sqrt_ps(v)
+    #else
+    v.squareRoot()
+    #endif
 }
 
 @inline(__always)
