@@ -248,6 +248,9 @@ final class ReferenceTests: XCTestCase {
             (Shape(2, 28, 28), (2, 2), (2, 2), (0, 0)),      // 2x2 fast path, 14 windows a row
             (Shape(3, 10, 11), (2, 2), (2, 2), (0, 0)),      // 5 windows, odd width
             (Shape(1, 7, 6), (2, 2), (2, 2), (0, 0)),        // 3 windows, odd height
+            (Shape(2, 27, 27), (3, 3), (2, 2), (0, 0)),      // 3x3/2 fast path, 13 windows a row
+            (Shape(1, 9, 10), (3, 3), (2, 2), (0, 0)),       // 4 windows: one SIMD step
+            (Shape(1, 8, 7), (3, 3), (2, 2), (0, 0)),        // 3 windows, one at a time
         ]
         for (i, (shape, kernel, stride, pad)) in cases.enumerated() {
             for mode in [Pool2D.Mode.max, .average] {
@@ -258,6 +261,39 @@ final class ReferenceTests: XCTestCase {
                                                stride: stride, pad: pad)
                 assertClose(h.y.toArray(), reference, "\(mode) pool case \(i)")
             }
+        }
+    }
+
+    /// The 3x3/2 fast path against the general loop (the same layer with padding 0 forced through
+    /// it is not possible, so against a naive first-maximum argmax) on inputs full of ties: the
+    /// pooled values and where backward routes each window's gradient.
+    func testMaxPool3x3TiesKeepTheFirstMaximum() {
+        for (i, shape) in [Shape(2, 27, 27), Shape(1, 13, 13), Shape(1, 9, 10), Shape(1, 7, 8)].enumerated() {
+            let pool = Pool2D(name: "pool", mode: .max, input: shape, kernel: (3, 3), stride: (2, 2), pad: (0, 0))
+            let h = LayerHarness(pool, batch: 2, seed: 170 + UInt64(i))
+            fill(h.x, randomArray(h.x.count, seed: 180 + UInt64(i)).map { ($0 * 2).rounded() })   // -2 ... 2
+            h.forward()
+            fill(h.dy, (0..<h.dy.count).map { Float($0 + 1) })
+            h.backward()
+            let x = h.x.toArray(), oh = pool.outputShape.h, ow = pool.outputShape.w
+            var y: [Float] = [], dx = [Float](repeating: 0, count: x.count)
+            for plane in 0..<(2 * shape.c) {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, at = -1
+                        for r in 0..<3 {
+                            for c in 0..<3 {
+                                let k = (plane * shape.h + 2 * oy + r) * shape.w + 2 * ox + c
+                                if at < 0 || x[k] > best { best = x[k]; at = k }
+                            }
+                        }
+                        y.append(best)
+                        dx[at] += Float(y.count)
+                    }
+                }
+            }
+            XCTAssertEqual(h.y.toArray(), y, "case \(i) values")
+            XCTAssertEqual(h.dx.toArray(), dx, "case \(i) gradient routing")
         }
     }
 

@@ -1,10 +1,10 @@
 // Max and average pooling over (N, C, H, W) with kernel, stride and zero padding.
 // Max pooling remembers the argmax of each window for backward (padding never wins: it is -inf).
 // Average pooling divides by KH*KW including padded cells (PyTorch's count_include_pad=True).
-// Fast paths for the common max pools without padding — 2x2 stride 2 (whose windows tile the
-// input, so backward writes dx directly instead of zeroing and scattering) and 3x3 stride 2 —
-// with branch-free inner loops (selects, not branches); ties keep the first maximum in row-major
-// order, as the general loop does.
+// Fast paths for the common max pools without padding, in SIMD lanes with no branch that depends
+// on the data: 2x2 stride 2 (Kernels/MaxPool2x2.swift; its windows tile the input, so backward
+// writes dx directly instead of zeroing and scattering) and 3x3 stride 2 (Kernels/MaxPool3x3.swift).
+// Ties keep the first maximum in row-major order, as the general loop does.
 
 public final class Pool2D: Layer {
     public enum Mode: Equatable, Sendable { case max, average }
@@ -148,22 +148,11 @@ public final class Pool2D: Layer {
     private func maxForward3x3(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int) {
         let g = geometry, oh = g.oh, ow = g.ow, w = g.w, hw = g.h * g.w, ohw = oh * ow
         for p in 0..<planes {
-            let src = x + p * hw, dst = y + p * ohw, arg = argmax + p * ohw
+            let src = x + p &* hw, dst = y + p &* ohw, arg = argmax + p &* ohw
             for oy in 0..<oh {
-                let top = 2 * oy * w
-                let d = dst + oy * ow, a = arg + oy * ow
-                for ox in 0..<ow {
-                    var best = src[top + 2 * ox], bestIndex = Int32(top + 2 * ox)
-                    for r in 0..<3 {
-                        let row = top + r * w + 2 * ox
-                        for c in 0..<3 where r + c > 0 {
-                            let v = src[row + c], t = v > best
-                            best = t ? v : best
-                            bestIndex = t ? Int32(row + c) : bestIndex
-                        }
-                    }
-                    d[ox] = best; a[ox] = bestIndex
-                }
+                let top = 2 &* oy &* w
+                maxPool3x3Row(src + top, width: w, dst + oy &* ow, arg + oy &* ow, outputs: ow,
+                              corner: Int32(truncatingIfNeeded: top))
             }
         }
     }
