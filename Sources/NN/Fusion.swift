@@ -39,9 +39,9 @@ struct PassPlan {
                 route = LayerRoute(input: input, output: input, forward: false, backward: false)
             } else if i < last, i > 0, let act = layer as? Activation, act.function == .relu,
                       let conv = layers[i - 1] as? Conv2D, routes[i - 1].output == i - 1 {
-                let poolMasks = (layers[i + 1] as? Pool2D)?.mode == .max
-                route = LayerRoute(input: input, output: input, forward: false, backward: !poolMasks)
-                if poolMasks { (layers[i + 1] as! Pool2D).masksGradientByOutput = true }
+                let maxPool = (layers[i + 1] as? Pool2D).flatMap { $0.mode == .max ? $0 : nil }
+                maxPool?.masksGradientByOutput = true
+                route = LayerRoute(input: input, output: input, forward: false, backward: maxPool == nil)
                 convs.append(conv)
             }
             routes.append(route)
