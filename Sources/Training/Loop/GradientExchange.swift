@@ -110,6 +110,29 @@ final class GradientExchange {
                          limit: Double) -> Double {
         let scale = Double(sign: .plus, exponent: shift, significand: 1)
         let q = fixed.baseAddress!
+        let maxAbs: Double
+        // The usual case in two passes (NN/Kernels/FixedPoint.swift): the largest |g|, then, when
+        // every g is finite and the largest fits the scale, no element can be flagged and the
+        // conversion needs no per-element test. Same sums and flags as the checked loop below.
+        let largestBits = largestMagnitudeBits(g, count: p)
+        let largest = Double(Float(bitPattern: largestBits))
+        if largestBits < Float.infinity.bitPattern, largest * scale < limit {
+            addFixedPoint(g, scale: scale, into: q, count: p)
+            maxAbs = largest
+        } else {
+            maxAbs = accumulateFixedChecked(g, q, scale: scale, limit: limit)
+        }
+        let loss = lossSum * Double(1 << Self.statsShift)
+        if loss.isFinite, abs(loss) < 9e18 { q[p] &+= Int64(loss.rounded()) } else { q[p + 4] = 1 }
+        q[p + 1] &+= Int64(correct)
+        q[p + 2] &+= Int64(samples)
+        return maxAbs
+    }
+
+    /// Element by element: NaN/Inf set the non-finite flag, |g·scale| >= limit the overflow flag;
+    /// the others are added. Returns the largest finite |g|.
+    private func accumulateFixedChecked(_ g: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int64>,
+                                        scale: Double, limit: Double) -> Double {
         var maxAbs = 0.0
         for i in 0..<p {
             let v = Double(g[i])
@@ -120,10 +143,6 @@ final class GradientExchange {
             if abs(scaled) >= limit { q[p + 3] = 1; continue }
             q[i] &+= Int64(scaled.rounded(.toNearestOrEven))
         }
-        let loss = lossSum * Double(1 << Self.statsShift)
-        if loss.isFinite, abs(loss) < 9e18 { q[p] &+= Int64(loss.rounded()) } else { q[p + 4] = 1 }
-        q[p + 1] &+= Int64(correct)
-        q[p + 2] &+= Int64(samples)
         return maxAbs
     }
 
