@@ -15,7 +15,7 @@
 // Both give the same numbers as the plain pass (the conv's slot then holds the ReLU'd output).
 // The last layer is never left out: its slot holds the logits and the loss's gradient.
 
-struct LayerRoute: Equatable {
+struct LayerRoute {
     var input: Int          // slot read (and whose delta receives dx); -1 = network input
     var output: Int         // slot written (and whose delta holds dy)
     var forward = true
@@ -27,10 +27,12 @@ struct PassPlan {
     let fused: [LayerRoute]
     /// Convolutions that apply the following ReLU themselves in a fused pass.
     let reluConvolutions: [Conv2D]
+    /// Max pools that apply the fused ReLU's mask in a fused pass's backward.
+    let maskingPools: [Pool2D]
 
     init(_ layers: [Layer]) {
         plain = layers.indices.map { LayerRoute(input: $0 - 1, output: $0) }
-        var routes: [LayerRoute] = [], convs: [Conv2D] = []
+        var routes: [LayerRoute] = [], convs: [Conv2D] = [], pools: [Pool2D] = []
         let last = layers.count - 1
         for (i, layer) in layers.enumerated() {
             let input = i == 0 ? -1 : routes[i - 1].output
@@ -38,9 +40,9 @@ struct PassPlan {
             if i < last, i > 0, layer is Flatten {
                 route = LayerRoute(input: input, output: input, forward: false, backward: false)
             } else if i < last, i > 0, let act = layer as? Activation, act.function == .relu,
-                      let conv = layers[i - 1] as? Conv2D, routes[i - 1].output == i - 1 {
+                      let conv = layers[i - 1] as? Conv2D {
                 let maxPool = (layers[i + 1] as? Pool2D).flatMap { $0.mode == .max ? $0 : nil }
-                maxPool?.masksGradientByOutput = true
+                if let maxPool { pools.append(maxPool) }
                 route = LayerRoute(input: input, output: input, forward: false, backward: maxPool == nil)
                 convs.append(conv)
             }
@@ -48,5 +50,6 @@ struct PassPlan {
         }
         fused = routes
         reluConvolutions = convs
+        maskingPools = pools
     }
 }

@@ -122,6 +122,7 @@ public final class Network {
         batch = n
         routes = fuses ? passPlan.fused : passPlan.plain
         for conv in passPlan.reluConvolutions { conv.appliesReLU = fuses }
+        for pool in passPlan.maskingPools { pool.masksGradientByOutput = fuses }
         for (i, layer) in layers.enumerated() where routes[i].forward {
             let t0 = profile == nil ? 0 : profileClock()
             layer.forward(slot(routes[i].input, x), activations[routes[i].output].pointer, batch: n, context: context)

@@ -88,6 +88,12 @@ final class FusionTests: XCTestCase {
         let relu = Array(UnsafeBufferPointer(start: net.activation(conv1 + 1), count: count))
         XCTAssertTrue(own.contains { $0 < 0 })
         XCTAssertEqual(relu, own.map { max($0, 0) })
+        // a plain backward keeps dLoss/d(relu1 output) unmasked: the windows of maxpool1 whose cells
+        // are all <= 0 still route their gradient to a cell where relu1's output is 0
+        _ = pass(net, fuses: false, x: x, labels: [1, 7], batch: 2)
+        let reluOut = UnsafeBufferPointer(start: net.activation(conv1 + 1), count: count)
+        let reluGrad = UnsafeBufferPointer(start: net.activationGradient(conv1 + 1), count: count)
+        XCTAssertTrue(zip(reluOut, reluGrad).contains { $0 == 0 && $1 != 0 })
         net.fuses = true
         net.forward(x.pointer, batch: 2, context: .inference)
         XCTAssertEqual(Array(UnsafeBufferPointer(start: net.activation(conv1), count: count)), relu)

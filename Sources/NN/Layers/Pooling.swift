@@ -15,9 +15,10 @@ public final class Pool2D: Layer {
     public let geometry: ConvGeometry            // c = channels, kh/kw = window
     private var argmax: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
     private var argmaxCapacity = 0
-    /// Max pool whose input is a ReLU's output: backward routes dy[o] only where the pooled value
-    /// y[o] > 0, which is the ReLU's own mask at the argmax cell, so the ReLU's backward pass can be
-    /// left out (Fusion.swift). Harmless when that pass runs too: the mask is the same.
+    /// Set per pass by Network (Fusion.swift) when the input is a fused ReLU's output: backward
+    /// routes dy[o] only where the pooled value y[o] > 0, which is the ReLU's own mask at the
+    /// argmax cell, so the ReLU's backward pass is left out. Off in plain passes, where dx is
+    /// dLoss/d(the ReLU's output) unmasked.
     public var masksGradientByOutput = false
 
     public init(name: String, mode: Mode, input: Shape, kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int)) {

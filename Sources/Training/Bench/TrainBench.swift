@@ -13,8 +13,9 @@ public struct LayerTiming {
     public var name: String, kind: String
     public var forwardSeconds: Double, backwardSeconds: Double     // per step
     public var forwardFLOPs: Double, backwardFLOPs: Double         // per step
-    /// Set when the fused pass leaves the layer out (NN/Fusion.swift): "conv1" for a ReLU that
-    /// conv1 applies, "view" for flatten. Its time is then inside that layer's (or nowhere).
+    /// Set when the fused pass leaves the layer's forward out (NN/Fusion.swift): "conv1" for a ReLU
+    /// that conv1 applies, "view" for flatten. Its forward time is then inside that layer's (or
+    /// nowhere); a fused ReLU's backward still runs in place unless a max pool applies its mask.
     public var fusedInto: String? = nil
     public var forwardGFLOPs: Double { forwardSeconds > 0 ? forwardFLOPs / forwardSeconds / 1e9 : 0 }
     public var backwardGFLOPs: Double { backwardSeconds > 0 ? backwardFLOPs / backwardSeconds / 1e9 : 0 }
@@ -52,7 +53,8 @@ public struct TrainBenchResult {
         for l in layers {
             out += l.name.padding(toLength: 14, withPad: " ", startingAt: 0)
             if let into = l.fusedInto {
-                out += into == "view" ? "          (a view: no pass)\n" : "          (fused into \(into))\n"
+                out += into == "view" ? "          (a view: no pass)" : "          (fused into \(into))"
+                out += l.backwardSeconds > 0 ? String(format: "  backward %.3f ms\n", 1000 * l.backwardSeconds) : "\n"
                 continue
             }
             out += String(format: " %10.3f %8.1f  %12.3f %8.1f\n", 1000 * l.forwardSeconds, l.forwardGFLOPs,

@@ -46,8 +46,9 @@ enum Artifacts {
         let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         defer { scratch.deallocate() }
         loader.load(range: 0..<1, scratch: scratch)
+        let fuses = network.fuses
         network.fuses = false                         // each layer's own output (a conv's before ReLU)
-        defer { network.fuses = true }
+        defer { network.fuses = fuses }
         network.forward(loader.x.pointer, batch: 1, context: .inference)
         var images = [image(width: digit.width, height: digit.height, values: loader.x.pointer, label: "input (label \(digit.labels[0]))")]
         for (i, layer) in network.layers.enumerated() {

@@ -30,9 +30,9 @@ final class Diagnostics {
     func measure() -> JSONField {
         guard count > 0 else { return .null }
         loader.load(range: 0..<count, scratch: ids)
-        let hook = network.afterLayerBackward, profile = network.profile
+        let hook = network.afterLayerBackward, profile = network.profile, fuses = network.fuses
         network.afterLayerBackward = nil; network.profile = nil; network.fuses = false   // every layer's own output
-        defer { network.afterLayerBackward = hook; network.profile = profile; network.fuses = true }
+        defer { network.afterLayerBackward = hook; network.profile = profile; network.fuses = fuses }
         network.zeroGradients()
         let logits = network.forward(loader.x.pointer, batch: count, context: .inference)
         _ = loss.evaluate(logits: logits, labels: loader.labels, batch: count, classes: network.outputShape.count,

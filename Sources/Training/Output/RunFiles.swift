@@ -14,7 +14,7 @@ public final class RunFiles {
     // took 7 us a row, all on rank 0 while the other ranks wait for it at the next exchange)
     private let pending = UnsafeMutablePointer<CChar>.allocate(capacity: RunFiles.pendingCapacity)
     private var pendingCount = 0
-    private static let pendingCapacity = 1 << 15, rowLimit = 160
+    private static let pendingCapacity = 1 << 15, rowLimit = 512   // a row: 2 Ints, %.6f of a Float-range loss, lr
 
     public var metricsPath: String { folder + "/metrics.jsonl" }
     public var stepsPath: String { folder + "/steps.csv" }
