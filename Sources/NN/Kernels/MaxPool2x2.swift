@@ -7,8 +7,8 @@
 // Ties keep the first maximum in row-major order; argmax is the index in the input plane.
 // Compares are vector to vector: a scalar operand (k .== 0) builds its mask lane by lane.
 
-/// The 4 windows starting at column c of a row pair: even lanes are left cells, odd lanes right.
-private let windowColumns = SIMD4<Int32>(0, 2, 4, 6)     // each window's left cell, relative to c
+/// Each of 4 stride-2 windows' left cell relative to the first window's (here and MaxPool3x3.swift).
+let windowColumns = SIMD4<Int32>(0, 2, 4, 6)
 
 /// (e0, o0, e1, o1, e2, o2, e3, o3)
 @inline(__always)

@@ -2,9 +2,9 @@
 // (Layers/Pooling.swift's fast path). Rows of 4 or more windows run 4 windows per step in SIMD
 // lanes: a window's three columns are the even and the odd lanes of 8 consecutive floats and the
 // odd lanes of the 8 floats one further (which never reach past the row); the last step overlaps
-// the one before. Shorter rows go one
-// window at a time. The nine cells are visited in row-major order with a strict compare, so ties
-// keep the first maximum, as the general loop does; argmax is the index in the input plane.
+// the one before. Shorter rows go one window at a time. The nine cells are visited in row-major
+// order with a strict compare, so ties keep the first maximum, as the general loop does; argmax is
+// the index in the input plane.
 // No branch depends on the data (a select compiled to a branch mispredicts every other window).
 
 /// d[ox], a[ox] = max and argmax of the window whose top-left cell is r0[2·ox]; its three rows are
@@ -28,8 +28,6 @@ func maxPool3x3Row(_ r0: UnsafePointer<Float>, width w: Int, _ d: UnsafeMutableP
     }
 }
 
-private let laneColumns = SIMD4<Int32>(0, 2, 4, 6)       // each window's left cell, relative to 2·start
-
 @inline(__always)
 private func maxPool3x3RowSIMD(_ r0: UnsafePointer<Float>, width w: Int, _ d: UnsafeMutablePointer<Float>,
                                _ a: UnsafeMutablePointer<Int32>, outputs ow: Int, corner: Int32) {
@@ -37,7 +35,7 @@ private func maxPool3x3RowSIMD(_ r0: UnsafePointer<Float>, width w: Int, _ d: Un
     var ox = 0
     while true {
         let start = min(ox, ow - n), c = 2 * start
-        let left = SIMD4<Int32>(repeating: corner &+ Int32(truncatingIfNeeded: c)) &+ laneColumns
+        let left = SIMD4<Int32>(repeating: corner &+ Int32(truncatingIfNeeded: c)) &+ windowColumns
         var best = SIMD4<Float>(), index = left
         for r in 0..<3 {
             let row = r0 + (r * w + c)

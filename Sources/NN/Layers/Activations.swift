@@ -21,7 +21,7 @@ public final class Activation: Layer {
         let count = n * inputShape.count
         switch function {
         case .relu:
-            for i in 0..<count { y[i] = max(x[i], 0) }
+            relu(x, into: y, count: count)
         case .leakyReLU(let slope):
             for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : v * slope }
         case .sigmoid:
@@ -54,6 +54,12 @@ public final class Activation: Layer {
             for i in 0..<count { let t = y[i]; dx[i] = dy[i] * (1 - t * t) }
         }
     }
+}
+
+/// y = max(x, 0) (x == y allowed): the ReLU layer's forward and a convolution's fused ReLU.
+@inline(__always)
+func relu(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] = max(x[i], 0) }
 }
 
 /// (N, C, H, W) -> (N, C*H*W) in C, H, W order, as torch.flatten(x, 1).

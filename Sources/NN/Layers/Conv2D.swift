@@ -113,7 +113,7 @@ public final class Conv2D: Layer {
                 // y_b = W · cols_b : (O, K) x (K, OHW), cols_b strided inside the batch
                 gemm(.no, .no, m: o, n: ohw, k: k, weight, lda: k, colsP + b * ohw, ldb: columns, beta: 0, yb, ldc: ohw)
                 if let bias { addBias(yb, bias, channels: o, plane: ohw) }
-                if appliesReLU { applyReLU(yb, count: o * ohw) }
+                if appliesReLU { relu(yb, into: yb, count: o * ohw) }
             }
             return
         }
@@ -210,13 +210,6 @@ func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, cha
         var i = 0
         while i < plane { p[i] += v; i &+= 1 }
     }
-}
-
-/// y = max(y, 0), as Activation's ReLU.
-@inline(__always)
-func applyReLU(_ y: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    while i < count { y[i] = max(y[i], 0); i &+= 1 }
 }
 
 /// dBias[c] += Σ dy[c, :] over `channels` planes of `plane` floats (addBias's adjoint).
