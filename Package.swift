@@ -1,6 +1,6 @@
 // swift-tools-version:5.9
 // dtrain: data-parallel CNN training in Swift on Open MPI and OpenBLAS.
-// Dependencies point one way: dtrain -> Training/Reports -> NN, Datasets, Collective -> C targets.
+// Dependencies point one way: dtrain -> Training/Reports -> NN, Datasets, Collective -> Core -> C targets.
 import Foundation
 import PackageDescription
 
@@ -42,28 +42,30 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: modules
-        .target(name: "NN", dependencies: ["CBLAS", .product(name: "Yams", package: "Yams")],
+        // Core: errors, typed file records, POSIX files, atomic writes, clock, hashing, launcher.
+        .target(name: "Core", swiftSettings: optimise),
+        .target(name: "NN", dependencies: ["Core", "CBLAS", .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimise + vectorUnits),
-        .target(name: "Datasets", dependencies: ["NN", "CZlib"], swiftSettings: optimise),
-        .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: optimise),
-        .target(name: "Training", dependencies: ["NN", "Datasets", "Collective",
+        .target(name: "Datasets", dependencies: ["Core", "NN", "CZlib"], swiftSettings: optimise),
+        .target(name: "Collective", dependencies: ["Core", "CMPI"], swiftSettings: optimise),
+        .target(name: "Training", dependencies: ["Core", "NN", "Datasets", "Collective",
                                                  .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimise),
-        .target(name: "Reports", dependencies: ["Training", "NN", "CZlib"], swiftSettings: optimise),
+        .target(name: "Reports", dependencies: ["Core", "Training", "NN", "CZlib"], swiftSettings: optimise),
 
         // MARK: executable
         .executableTarget(name: "dtrain", dependencies: [
-            "Training", "Reports", "Collective", "NN", "Datasets",
+            "Core", "Training", "Reports", "Collective", "NN", "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
 
         // MARK: tests
-        .target(name: "TestSupport", dependencies: ["NN"], path: "Tests/TestSupport"),
-        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "CollectiveTests", dependencies: ["Collective"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Training"]),
+        .target(name: "TestSupport", dependencies: ["Core", "NN"], path: "Tests/TestSupport"),
+        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Core", "Datasets"]),
+        .testTarget(name: "CollectiveTests", dependencies: ["Core", "Collective"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Core", "Reports", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Core", "Training"]),
     ]
 )

@@ -3,6 +3,8 @@
 // All collectives are blocking and must be called by every rank in the same order with the same
 // counts; the one exception is startAllreduceSum/wait, for overlapping gradient buckets with backward.
 
+import Core
+
 /// The ranks of one job and the collectives between them.
 public protocol Communicator: AnyObject {
     /// This process's rank, 0 ..< size.

@@ -2,6 +2,8 @@
 // records of Doubles (metrics, timings, per-rank accuracies). Records travel as little-endian
 // IEEE-754 bit patterns, so every rank decodes exactly what was sent.
 
+import Core
+
 extension Communicator {
     /// True on rank 0, the rank that prints and writes files.
     public var isRoot: Bool { rank == 0 }

@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Core
 
 /// Which backend to use; `auto` picks MPI exactly when `launchedByMPI()`.
 public enum CommKind: String, CaseIterable {
@@ -25,14 +26,6 @@ public enum CommunicatorError: Error, CustomStringConvertible {
             return "\(call) failed: \(message)"
         }
     }
-}
-
-/// The environment variables a launcher (Open MPI's mpirun, PMIx, Slurm's PMI) sets in each rank.
-let mpiLauncherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"]
-
-/// True when this process was started by an MPI launcher.
-public func launchedByMPI() -> Bool {
-    mpiLauncherVariables.contains { getenv($0) != nil }
 }
 
 /// A communicator of the requested kind. `.mpi` initialises MPI (once per process; a singleton

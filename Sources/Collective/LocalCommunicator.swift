@@ -2,6 +2,7 @@
 // the identity and nothing here calls MPI (not even MPI_Init), so it works where MPI is absent.
 
 #if canImport(Glibc)
+import Core
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

@@ -3,6 +3,7 @@
 // takes the job down with the call's name and MPI_Error_string. MPI counts are Int32, so buffers
 // longer than `maxCountPerCall` elements go in chunks. Leaves out sub-communicators and threads.
 
+import Core
 import CMPI
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,8 @@
 // and records, non-blocking sums. Values are small multiples of 1/8, so float sums are exact in any
 // order. On MPI it runs again with tiny chunks to exercise the Int32-count chunking paths.
 
+import Core
+
 /// Runs on every rank (collectively); returns this rank's failures, empty when all is well.
 public func collectiveSelfCheck(_ comm: Communicator) -> [String] {
     let check = SelfCheck(comm)

@@ -2,6 +2,8 @@
 // Float via a 256-entry table (p / 255, then (v - mean) / std as torchvision's ToTensor + Normalize),
 // labels -> Int32. x is (n, C, H, W) with n = indices.count; nothing is heap-allocated.
 
+import Core
+
 /// Per-dataset normalisation applied after scaling pixels to [0, 1].
 public struct Normalization: Equatable {
     public var mean: Float

@@ -3,6 +3,7 @@
 // does. Streaming never holds the whole compressed or inflated file in memory. This is the only
 // Datasets file that calls zlib; every zlib return code is checked and reported as an InputError.
 
+import Core
 import CZlib
 import Foundation
 import NN
@@ -16,13 +17,14 @@ public func readMaybeGzip(path: String) throws -> [UInt8] {
 
 /// The bytes of `path` exactly as stored on disk.
 public func readFileBytes(path: String) throws -> [UInt8] {
-    let file = try InputFile(path: path)
-    var bytes = [UInt8](repeating: 0, count: file.size)
+    let file = try PosixFile.openRegular(path, what: "data file")
+    let size = try file.size()
+    var bytes = [UInt8](repeating: 0, count: size)
     var filled = 0
     try bytes.withUnsafeMutableBytes { buf in
-        while filled < file.size {
-            let n = try file.read(into: buf.baseAddress! + filled, count: file.size - filled)
-            guard n > 0 else { throw InputError("\(path): file shrank while reading (expected \(file.size) bytes, got \(filled))") }
+        while filled < size {
+            let n = try file.read(into: buf.baseAddress! + filled, count: size - filled)
+            guard n > 0 else { throw InputError("\(path): file shrank while reading (expected \(size) bytes, got \(filled))") }
             filled += n
         }
     }
@@ -31,7 +33,7 @@ public func readFileBytes(path: String) throws -> [UInt8] {
 
 /// Feeds the file's contents (inflated when gzip) to `sink` in chunks of at most 256 KB.
 public func streamMaybeGzip(path: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-    let file = try InputFile(path: path)
+    let file = try PosixFile.openRegular(path, what: "data file")
     let chunk = 256 << 10
     let input = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
     defer { input.deallocate() }
@@ -47,70 +49,9 @@ public func streamMaybeGzip(path: String, _ sink: (UnsafeRawBufferPointer) throw
     try inflateStream(file: file, input: bytes, capacity: chunk, have: have, sink: sink)
 }
 
-/// FNV-1a 64 of the file as stored on disk, read in chunks.
-public func fnv1a64(path: String) throws -> UInt64 {
-    let file = try InputFile(path: path)
-    let chunk = 256 << 10
-    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk)
-    defer { buffer.deallocate() }
-    var h = fnv1a64(UnsafeRawBufferPointer(start: nil, count: 0))
-    while true {
-        let n = try file.fill(buffer, count: chunk)
-        if n == 0 { return h }
-        h = fnv1a64(UnsafeRawBufferPointer(start: buffer, count: n), continuing: h)
-    }
-}
-
-/// An open regular file, closed on deinit; reads retry on EINTR.
-final class InputFile {
-    let path: String
-    let fd: Int32
-    let size: Int
-
-    init(path: String) throws {
-        self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw InputError("\(path): cannot open data file (\(errnoText()))") }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let why = errnoText()
-            close(fd)
-            throw InputError("\(path): cannot stat data file (\(why))")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            throw InputError("\(path): expected a regular data file, found a directory or special file")
-        }
-        size = Int(info.st_size)
-    }
-
-    deinit { close(fd) }
-
-    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
-        while true {
-            let n = Foundation.read(fd, buffer, count)
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw InputError("\(path): read failed (\(errnoText()))") }
-            return n
-        }
-    }
-
-    /// Reads until `count` bytes or end of file; returns how many.
-    func fill(_ buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
-        var filled = 0
-        while filled < count {
-            let n = try read(into: buffer + filled, count: count - filled)
-            if n == 0 { break }
-            filled += n
-        }
-        return filled
-    }
-}
-
-func errnoText() -> String { String(cString: strerror(errno)) }
 
 /// Inflates every gzip member of the file; `input` holds its first `have` bytes.
-private func inflateStream(file: InputFile, input: UnsafeMutablePointer<UInt8>, capacity: Int, have: Int,
+private func inflateStream(file: PosixFile, input: UnsafeMutablePointer<UInt8>, capacity: Int, have: Int,
                            sink: (UnsafeRawBufferPointer) throws -> Void) throws {
     let path = file.path
     func corrupt(_ why: String) -> InputError {
@@ -164,7 +105,7 @@ private func inflateStream(file: InputFile, input: UnsafeMutablePointer<UInt8>, 
             if available == 0 { return }
             guard available >= 2, input[start] == 0x1f, input[start + 1] == 0x8b else {
                 var extra = available
-                if !atEOF { extra += file.size - (consumedTotal + available) }
+                if !atEOF { extra += ((try? file.size()) ?? 0) - (consumedTotal + available) }
                 throw corrupt("\(max(extra, available)) unexpected bytes after the gzip stream")
             }
             rc = inflateReset(&stream)

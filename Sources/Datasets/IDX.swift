@@ -2,6 +2,7 @@
 // the only type accepted; NN = number of dimensions), NN big-endian u32 sizes, then the payload.
 // The payload must hold exactly product(sizes) bytes; anything else is an InputError.
 
+import Core
 import NN
 
 /// A parsed IDX array of unsigned bytes: `bytes.count == dims.reduce(1, *)`, row-major.

@@ -2,6 +2,7 @@
 // matching counts and labels in 0..<10. Pixels stay u8 (count x C x H x W, C = 1) until a batch
 // is gathered. Also a cheap per-file fingerprint so all ranks can check they read the same data.
 
+import Core
 import Foundation
 import NN
 
@@ -142,12 +143,12 @@ public enum MNIST {
     /// under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else /tmp/dtrain-cache.
     static func rawImageFile(_ path: String) throws -> (path: String, dims: [Int], header: Int) {
         func check(_ raw: String) throws -> (dims: [Int], size: Int) {
-            let file = try InputFile(path: raw)
+            let file = try PosixFile.openRegular(raw, what: "data file")
             var prefix = [UInt8](repeating: 0, count: 16)
             let n = try prefix.withUnsafeMutableBytes { try file.fill($0.baseAddress!, count: 16) }
-            return try checkIDXHeader(Array(prefix.prefix(n)), totalBytes: file.size, file: path, expectDims: 3)
+            return try checkIDXHeader(Array(prefix.prefix(n)), totalBytes: try file.size(), file: path, expectDims: 3)
         }
-        let magic = try InputFile(path: path)
+        let magic = try PosixFile.openRegular(path, what: "data file")
         var first: [UInt8] = [0, 0]
         let got = try first.withUnsafeMutableBytes { try magic.fill($0.baseAddress!, count: 2) }
         guard got == 2, first[0] == 0x1f, first[1] == 0x8b else {
@@ -220,16 +221,6 @@ public enum MNIST {
         return sums
     }
 }
-
-/// FNV-1a, 64-bit: a fast non-cryptographic fingerprint of bytes. `continuing` chains chunks:
-/// hashing a+b equals hashing b continuing from the hash of a.
-public func fnv1a64(_ bytes: UnsafeRawBufferPointer, continuing h0: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-    var h = h0
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-    return h
-}
-
-public func fnv1a64(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { fnv1a64($0) } }
 
 private func hex16(_ v: UInt64) -> String {
     let s = String(v, radix: 16)

@@ -3,6 +3,7 @@
 // B = worldSize x perRankBatch, rank r on the contiguous slice r of it; the incomplete tail is dropped.
 // Evaluation splits 0..<count into contiguous, near-equal rank ranges with no duplicates.
 
+import Core
 import NN
 
 /// Stream tag for the epoch permutation ("PERM"), so it never shares a stream with other uses of the seed.

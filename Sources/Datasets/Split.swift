@@ -1,6 +1,7 @@
 // The validation split: the LAST `validation` training images are held out and never trained on.
 // Deterministic and world-size independent (it does not depend on the seed either).
 
+import Core
 import NN
 
 /// Splits `train` into (the first count - validation images, the last `validation` images).

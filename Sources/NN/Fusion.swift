@@ -15,6 +15,8 @@
 // Both give the same numbers as the plain pass (the conv's slot then holds the ReLU'd output).
 // The last layer is never left out: its slot holds the logits and the loss's gradient.
 
+import Core
+
 struct LayerRoute {
     var input: Int          // slot read (and whose delta receives dx); -1 = network input
     var output: Int         // slot written (and whose delta holds dy)

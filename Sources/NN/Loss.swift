@@ -4,6 +4,7 @@
 // `scale` is 1/N for a mean over the local batch. Returned sums are over the batch (not means), so
 // that ranks can add them with an allreduce.
 
+import Core
 import Foundation
 
 public enum LossFunction: Equatable, Sendable {

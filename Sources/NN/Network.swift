@@ -3,6 +3,7 @@
 // gradient buffers sized for the largest batch seen. After `reserve(batch:)` a training step
 // (forward, loss, backward) allocates nothing.
 
+import Core
 import Foundation
 
 public final class Network {

@@ -4,6 +4,8 @@
 // The momentum buffer `velocity` has the parameter buffer's layout (checkpointed as
 // optimizer.<name>.momentum).
 
+import Core
+
 public final class SGD {
     public var momentum: Float
     public var weightDecay: Float

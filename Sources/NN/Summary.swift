@@ -3,6 +3,7 @@
 // torchsummary's: bytes / 1024^2 at 4 bytes per number. With `exchange` set (`--world N`), the
 // gradient bytes a ring allreduce moves per step and its predicted time are added below.
 
+import Core
 import Foundation
 
 public struct ModelSummary: Sendable {

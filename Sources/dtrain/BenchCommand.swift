@@ -2,6 +2,7 @@
 // and dtrain bench comm [--sizes 4,64,1K,...] [--repeats N] [--save FILE]: allreduce time per message
 // size at this world size and the fitted ring model (alpha, beta).
 
+import Core
 import ArgumentParser
 import Foundation
 import NN

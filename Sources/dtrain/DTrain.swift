@@ -1,6 +1,7 @@
 // The dtrain executable: argument parsing only; the work lives in the modules.
 // Exit codes (DESIGN.md): 0 success, 2 bad input, 3 training diverged, 1 anything else.
 
+import Core
 import ArgumentParser
 import Foundation
 

@@ -1,5 +1,6 @@
 // dtrain eval --checkpoint FILE [--data DIR] [--json]   and   dtrain export --checkpoint FILE --to DIR
 
+import Core
 import ArgumentParser
 import Foundation
 import Training

@@ -1,5 +1,6 @@
 // dtrain experiment FILE.yaml   and   dtrain report FOLDER
 
+import Core
 import ArgumentParser
 import Foundation
 import NN

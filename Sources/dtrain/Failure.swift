@@ -3,6 +3,7 @@
 // collective); ranks other than 0 give rank 0 a moment to report first, so a failure every rank
 // sees (a bad config) is printed once.
 
+import Core
 import ArgumentParser
 import Foundation
 import NN

@@ -2,6 +2,7 @@
 // to 8 ... 1024 ranks; dtrain scale report DIR: scale.csv / scale.md / scale.svg of a launch/scale
 // sweep. Argument handling only: the model is Training/Scaling, the rendering Reports/Scaling.
 
+import Core
 import ArgumentParser
 import Foundation
 import NN

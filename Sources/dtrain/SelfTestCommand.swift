@@ -1,6 +1,7 @@
 // dtrain selftest-comm: checks every collective at the current world size (used by the MPI
 // integration tests under mpirun -np 2 and 4). Rank 0 prints the verdict.
 
+import Core
 import ArgumentParser
 import Foundation
 import Collective

@@ -2,6 +2,7 @@
 // from the spec alone (nothing is allocated, so VGG-16 and AlexNet summarise instantly); --world adds
 // the gradient bytes exchanged per step and the predicted ring-allreduce time.
 
+import Core
 import ArgumentParser
 import Foundation
 import NN

@@ -1,5 +1,6 @@
 // dtrain train [--config FILE] [--set key=value ...] [--resume FILE|DIR] [--comm auto|local|mpi]
 
+import Core
 import ArgumentParser
 import Foundation
 import NN

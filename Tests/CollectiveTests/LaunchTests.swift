@@ -1,6 +1,7 @@
 // Launch: `auto` is the local communicator when no MPI launcher variable is set (this test process
 // is never started by mpirun, so none is), and the CommKind names parse.
 
+import Core
 import Collective
 import XCTest
 

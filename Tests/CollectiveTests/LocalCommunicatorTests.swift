@@ -1,6 +1,7 @@
 // LocalCommunicator: a world of one passes the collective self-check, every collective is the
 // identity, and the Double/String helpers round-trip. No MPI is initialised in this process.
 
+import Core
 import Collective
 import XCTest
 

@@ -2,6 +2,7 @@
 // `mpirun -np 2` and `-np 4` and expects exit 0 with "collective self-check passed". Fails (never
 // skips) when the binary has not been built. The rank-local logic is covered by the other tests.
 
+import Core
 import Foundation
 import XCTest
 

@@ -1,6 +1,7 @@
 // gather: pixels by index into a preallocated batch, scaled to [0, 1] and optionally
 // normalised; labels follow their images.
 
+import Core
 import Datasets
 import XCTest
 

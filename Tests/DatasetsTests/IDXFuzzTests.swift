@@ -6,6 +6,7 @@
 // leaves the exact input behind in $TMPDIR/dtrain-idx-fuzz-<pid>/ (removed when the test ends
 // without crashing).
 
+import Core
 import Datasets
 import Foundation
 import NN

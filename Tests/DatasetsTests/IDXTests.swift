@@ -2,6 +2,7 @@
 // members) and every rejection path (magic, type, truncation, trailing data, overflowing dims,
 // truncated and corrupt gzip, missing file), each naming the file.
 
+import Core
 import Datasets
 import NN
 import XCTest

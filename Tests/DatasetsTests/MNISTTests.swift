@@ -1,6 +1,7 @@
 // MNIST loading: synthetic splits (raw, gzipped, .gz preferred), count mismatch, label out of
 // range, missing files, file fingerprints; then the real data in data/mnist (60000/10000, 28x28).
 
+import Core
 import Datasets
 import NN
 import XCTest

@@ -2,6 +2,7 @@
 // world-size invariance (np=1 b=64 == np=2 b=32 == np=4 b=16), evaluation ranges that cover
 // every index once at any world size, and the validation split.
 
+import Core
 import Datasets
 import NN
 import XCTest

@@ -2,6 +2,7 @@
 // or gzipped (through zlib's gzopen/gzwrite), and an assertion that a call throws an InputError
 // whose one-line message names a given file.
 
+import Core
 import CZlib
 import Datasets
 import Foundation

@@ -3,6 +3,7 @@
 // leave it hanging); a diverging run exits 3 and leaves earlier checkpoints intact; an output
 // folder that cannot be created is refused before training starts.
 
+import Core
 import Foundation
 import XCTest
 import Training

@@ -4,6 +4,7 @@
 // that the fused pass leaves out say where they went. Only that the figures exist and are positive is asserted,
 // never their size: timings depend on the machine.
 
+import Core
 import Foundation
 import XCTest
 

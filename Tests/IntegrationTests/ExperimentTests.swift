@@ -4,6 +4,7 @@
 // report.html references nothing outside itself, and the per-epoch diagnostics and artifacts are
 // written for each variant.
 
+import Core
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

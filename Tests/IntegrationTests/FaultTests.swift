@@ -5,6 +5,7 @@
 // whatever the gradient-averaging strategy. All runs use the small MNIST.
 
 #if canImport(Glibc)
+import Core
 import Glibc
 #endif
 import Foundation

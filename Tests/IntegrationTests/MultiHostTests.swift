@@ -4,6 +4,7 @@
 // the same job on one host. Skipped where namespaces cannot be made (not root, no `ip`, EPERM).
 
 #if canImport(Glibc)
+import Core
 import Glibc
 #endif
 import Foundation

@@ -4,6 +4,7 @@
 // naming the file). All runs use the small MNIST at a global batch of 32 (80 steps per epoch), so
 // the resumed stretch is where LeNet-5 leaves its initial plateau and trajectories are sensitive.
 
+import Core
 import Foundation
 import XCTest
 import Training

@@ -3,6 +3,7 @@
 // and momentum), which flat is not required to be; exact refuses a micro-batch that does not
 // divide the per-rank batch. All runs use the small MNIST.
 
+import Core
 import Foundation
 import XCTest
 import Training

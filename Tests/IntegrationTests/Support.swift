@@ -4,6 +4,7 @@
 // checkpoints. Nothing here is a test by itself.
 
 #if canImport(Glibc)
+import Core
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

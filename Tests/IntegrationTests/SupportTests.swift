@@ -2,6 +2,7 @@
 // started (what keeps a hung mpirun job from blocking CI), and exit codes come back as such.
 
 #if canImport(Glibc)
+import Core
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

@@ -3,6 +3,7 @@
 // identical; a plain process (no mpirun) writes every metric DESIGN.md names. Runs the built
 // .build/release/dtrain; the 1-rank runs are plain processes, the others go through mpirun.
 
+import Core
 import Foundation
 import XCTest
 import Training

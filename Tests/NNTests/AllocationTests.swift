@@ -2,6 +2,7 @@
 // forward/backward passes (at the reserved batch size or smaller), gradients can live in a caller's
 // buffer, and repeated passes give bit-identical results (no stale state in cached workspaces).
 
+import Core
 import XCTest
 import NN
 

@@ -1,6 +1,7 @@
 // The exact strategy's fixed-point passes: the largest magnitude (and non-finite detection) by bit
 // pattern, and rounding to nearest with ties to even, accumulated.
 
+import Core
 import XCTest
 import NN
 

@@ -3,6 +3,7 @@
 // every parameter gradient — for each convolution algorithm and each kind of layer after the ReLU;
 // and a plain pass still shows each layer's own output (a convolution's before its ReLU).
 
+import Core
 import XCTest
 import NN
 

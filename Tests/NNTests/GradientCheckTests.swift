@@ -2,6 +2,7 @@
 // whole network. Each layer is checked with the scalar loss L = sum(w_i * y_i), w fixed and
 // random, so dL/dy = w: input gradients and parameter gradients, odd shapes, strides, padding.
 
+import Core
 import XCTest
 import NN
 

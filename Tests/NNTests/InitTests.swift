@@ -1,6 +1,7 @@
 // Initialisers and presets: sample statistics of every distribution, the alexnet preset's
 // exact biases, per-layer overrides, and determinism (same seed -> same weights).
 
+import Core
 import XCTest
 import NN
 

@@ -2,6 +2,7 @@
 // on random data, and tiny hand-computed cases for conv, pooling, linear, LRN, activations and the
 // losses. LRN follows PyTorch: window c - size/2 ... c + (size-1)/2, alpha divided by size.
 
+import Core
 import Foundation
 import XCTest
 import NN

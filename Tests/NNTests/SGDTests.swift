@@ -1,6 +1,7 @@
 // SGD against torch.optim.SGD's documented update (dampening 0), worked by hand in Double:
 //   g = grad + wd * p;  v = mu * v + g (v = g on the first step);  step = nesterov ? g + mu * v : v;  p -= lr * step
 
+import Core
 import XCTest
 import NN
 

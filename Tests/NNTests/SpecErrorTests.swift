@@ -2,6 +2,7 @@
 // layer index (and name) or the key, and what was expected. Shape errors come from NetworkPlan,
 // the rest from ModelSpec parsing.
 
+import Core
 import Foundation
 import TestSupport
 import XCTest

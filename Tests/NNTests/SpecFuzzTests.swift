@@ -5,6 +5,7 @@
 // $TMPDIR/dtrain-spec-fuzz-<pid>.yaml, so a crash leaves the exact input behind (the file is
 // removed when the test ends without crashing).
 
+import Core
 import Foundation
 import XCTest
 import NN

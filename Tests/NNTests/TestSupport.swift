@@ -3,6 +3,7 @@
 // GradientChecker, with the scalar loss L = sum(w_i * y_i) so that dL/dy = w), and paths to
 // configs/models. Nothing here is a test by itself.
 
+import Core
 import Foundation
 import XCTest
 import NN

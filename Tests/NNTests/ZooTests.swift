@@ -1,6 +1,7 @@
 // The model zoo in configs/models: exact parameter counts, the shapes the papers state, the
 // PyTorch parameter names and layouts, and the torchsummary figures (checked by hand for LeNet-5).
 
+import Core
 import Foundation
 import XCTest
 import NN

@@ -1,6 +1,7 @@
 // Tick generation: 1-2-5 steps that bound the data, integer axes, degenerate ranges, log axes,
 // and labels without float noise.
 
+import Core
 import Reports
 import XCTest
 

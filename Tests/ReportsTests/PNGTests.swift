@@ -2,6 +2,7 @@
 // with zlib's crc32, IHDR fields, and the IDAT stream inflated with zlib's uncompress back to
 // the filter-0 scanlines. Also grey-scale normalisation and upscaling.
 
+import Core
 import CZlib
 import Foundation
 import Reports

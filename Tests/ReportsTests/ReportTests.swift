@@ -3,6 +3,7 @@
 // summary.md's numbers equal to metrics.jsonl's, and no external reference anywhere.
 
 #if canImport(FoundationXML)
+import Core
 import FoundationXML
 #endif
 import Foundation

@@ -2,6 +2,7 @@
 // experiment detection, the JSON artefacts' round trip, and InputErrors that name the file
 // and line for malformed input.
 
+import Core
 import Foundation
 import NN
 import Reports

@@ -3,6 +3,7 @@
 // bar chart, heatmap and image grid draw what they were given.
 
 #if canImport(FoundationXML)
+import Core
 import FoundationXML
 #endif
 import Foundation

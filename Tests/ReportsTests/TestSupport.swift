@@ -2,6 +2,7 @@
 // trainer writes it, an XML well-formedness check (XMLParser) that also collects the elements,
 // and an assertion that a call throws an InputError naming a file.
 
+import Core
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

@@ -1,5 +1,6 @@
 // The assertion every test target uses for bad input: the thrown InputError names what it must.
 
+import Core
 import NN
 import XCTest
 

@@ -2,6 +2,7 @@
 // configs (TrainingTests): truncation, byte flips, deleted/duplicated/swapped lines and extreme
 // numbers. Lives in TestSupport, the library target the test targets share.
 
+import Core
 import NN
 
 /// Seeded text mutations of a YAML file, as bytes.

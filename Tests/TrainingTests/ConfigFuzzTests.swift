@@ -7,6 +7,7 @@
 // each call the input is on disk at <temp folder>/configs/run.yaml, so a crash leaves it behind (a
 // normal end removes it).
 
+import Core
 import Foundation
 import TestSupport
 import NN

@@ -2,6 +2,7 @@
 // median / p90 / mean of samples, per-step slowest rank, stall-check seconds from clock readings,
 // the recorder's alternation of bare and exchange steps, and the printed line.
 
+import Core
 import Collective
 import Foundation
 import Training

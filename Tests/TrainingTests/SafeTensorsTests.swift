@@ -2,6 +2,7 @@
 // every malformed-header case refused with an InputError naming the file, a seeded fuzz loop over
 // truncations and byte flips, and atomic replacement that never loses the previous file.
 
+import Core
 import Foundation
 import NN
 import Training

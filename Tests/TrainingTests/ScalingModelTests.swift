@@ -2,6 +2,7 @@
 // degenerate inputs refused, the saved fit read back; the projection's images/s rising and its
 // efficiency falling with the world size, always in (0, 1].
 
+import Core
 import Foundation
 import NN
 import Training

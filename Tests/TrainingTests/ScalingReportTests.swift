@@ -2,6 +2,7 @@
 // share, the predicted time) in the table and the JSON, and a launch/scale points.jsonl read
 // back with speedup, efficiency and a failed strategy kept as a row with its error.
 
+import Core
 import Foundation
 import NN
 import Training

@@ -1,6 +1,8 @@
 // An owned, fixed-size, zero-initialised Float buffer. Layers and the trainer hold these for
 // activations and workspaces; kernels work on `.pointer` (no bounds checks, no ARC in loops).
 
+import Core
+
 public final class FloatBuffer {
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>

@@ -2,6 +2,7 @@
 // permutation, dropout masks) is a pure function of the run seed and a few integers, so it is
 // the same at every world size and on every rank.
 
+import Core
 import Foundation
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, statistically good 64-bit generator.

@@ -1,6 +1,8 @@
 // Per-sample activation shape, C x H x W (NCHW without the batch). A flat vector of N features
 // is [N, 1, 1] and prints as [-1, N].
 
+import Core
+
 public struct Shape: Equatable, CustomStringConvertible, Sendable {
     public var c: Int, h: Int, w: Int
     public var isFlat: Bool

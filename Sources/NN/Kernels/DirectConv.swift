@@ -15,6 +15,8 @@
 // Built with AVX2 + FMA where the building machine has them (Package.swift defines DTRAIN_FMA);
 // elsewhere SIMD8 arithmetic falls back to separate multiply and add.
 
+import Core
+
 /// A stack of zero-padded planes: `channels` planes of (height, width) placed at (top, left) inside
 /// (rows, rowLength). Only the interior is ever written, so padding zeroed once stays zero.
 public struct PaddedPlanes: Equatable, Sendable {

@@ -6,6 +6,8 @@
 //   filterGradientChannels tile = 6 taps x 16 channels, summed over the sample's pixels from dy
 //                          transposed to (pixels, O16); partial sums (taps rounded to 6, O16)
 
+import Core
+
 extension DirectConvolution {
     /// out (channels, P) = bias + Σ_t filtersT[t, channel] · src[pixels[p] + offsets[t]], then
     /// max(v, 0) when `relu` (the fused ReLU), where

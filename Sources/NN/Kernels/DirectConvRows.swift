@@ -6,6 +6,8 @@
 //   filterGradientRows tile = 3 output channels x 3 taps of 8-lane sums over 8-wide chunks of
 //                      padded dy rows, whose lanes past OW are zero
 
+import Core
+
 extension DirectConvolution {
     /// out (channels, outH, outW) = bias + Σ_t filters[t] · src[offsets[t] + row·rowLength + column]
     /// (then max(v, 0) when `relu`: the fused ReLU), for padded planes whose rows hold round16(outW) + KW - 1 floats (a chunk never leaves its row).

@@ -3,6 +3,8 @@
 // this module is built with (Package.swift): rounding to nearest is then one instruction instead
 // of a libm call per element, which had made the exact strategy spend a third of its step here.
 
+import Core
+
 /// The largest |g[i]| over count floats, as its bit pattern: positive floats order as their bits,
 /// and Inf and NaN have the largest, so a result >= Float.infinity.bitPattern means a non-finite g.
 public func largestMagnitudeBits(_ g: UnsafePointer<Float>, count: Int) -> UInt32 {

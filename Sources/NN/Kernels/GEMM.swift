@@ -3,6 +3,7 @@
 // ldc = N for dense operands; `gemm(..., lda:, ldb:, ldc:)` takes them explicitly for strided views
 // (e.g. one sample's columns inside a whole-batch im2col buffer).
 
+import Core
 import CBLAS
 
 public enum Transpose { case no, yes }

@@ -8,6 +8,8 @@
 // Rows are short (OW floats), so copies are plain loops the compiler vectorises rather than memcpy
 // calls; stride 1 (the common case) has its own loop without the stride multiply.
 
+import Core
+
 public struct ConvGeometry: Equatable, Sendable {
     public var c: Int, h: Int, w: Int          // input channels and size
     public var kh: Int, kw: Int                // kernel

@@ -7,6 +7,8 @@
 // Ties keep the first maximum in row-major order; argmax is the index in the input plane.
 // Compares are vector to vector: a scalar operand (k .== 0) builds its mask lane by lane.
 
+import Core
+
 /// Each of 4 stride-2 windows' left cell relative to the first window's (here and MaxPool3x3.swift).
 let windowColumns = SIMD4<Int32>(0, 2, 4, 6)
 

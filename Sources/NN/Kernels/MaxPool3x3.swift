@@ -7,6 +7,8 @@
 // the index in the input plane.
 // No branch depends on the data (a select compiled to a branch mispredicts every other window).
 
+import Core
+
 /// d[ox], a[ox] = max and argmax of the window whose top-left cell is r0[2·ox]; its three rows are
 /// r0, r0 + w, r0 + 2w; `corner` is the index of r0[0] in the plane.
 @inline(__always)

@@ -4,6 +4,7 @@
 // each tile is sized to fit AVX2's 16 vector registers with its operands.
 
 #if DTRAIN_FMA
+import Core
 import _Builtin_intrinsics.intel     // AVX is on in such builds (Package.swift); __m256 is SIMD8<Float>
 #endif
 

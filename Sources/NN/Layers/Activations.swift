@@ -1,6 +1,7 @@
 // Element-wise activations. Shapes pass through unchanged; backward reads the cached output y
 // (ReLU, sigmoid, tanh) or input x (leaky ReLU) — both stay valid until backward runs.
 
+import Core
 import Foundation
 
 public final class Activation: Layer {

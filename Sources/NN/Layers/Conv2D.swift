@@ -13,6 +13,8 @@
 //             dcols_b = weightᵀ · dy_b;  small images: dyT (O, N*OHW) = dy reordered,
 //             dW += dyT · colsᵀ, dcols = weightᵀ · dyT (one GEMM each);  then dx = col2im(dcols)
 
+import Core
+
 public enum ConvAlgorithm: String, Sendable {
     case direct, perSampleGEMM = "per-sample GEMM", batchGEMM = "batch GEMM"
 }

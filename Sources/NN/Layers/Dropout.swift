@@ -2,6 +2,8 @@
 // in evaluation it is the identity. The keep decision for element e of sample s is a pure function
 // of (seed, epoch, s, layer salt, e), so the mask does not depend on the world size or the rank.
 
+import Core
+
 public final class Dropout: Layer {
     public let name: String
     public let p: Float

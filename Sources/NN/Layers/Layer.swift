@@ -5,6 +5,8 @@
 // Invariants: forward caches whatever backward needs; backward writes dx (overwrites) and
 // ACCUMULATES (+=) parameter gradients; neither allocates once `reserve(batch:)` has run.
 
+import Core
+
 /// What a pass needs beyond the tensors: training or evaluation, and the identity of each sample
 /// so that dropout masks depend on (seed, epoch, sample index) and not on which rank runs it.
 public struct PassContext {

@@ -2,6 +2,8 @@
 //   x : (N, I)   weight : (O, I)   bias : (O)   y : (N, O)
 //   backward: dW += dyᵀ · x : (O, N) x (N, I);  db += colsum(dy);  dx = dy · W : (N, O) x (O, I)
 
+import Core
+
 public final class Linear: Layer {
     public let name: String
     public let inputShape: Shape

@@ -9,6 +9,7 @@
 // Each output channel is one SIMD pass over its plane that reads the window's planes (the window
 // sum in channel order, as a plain loop would add it: the same numbers, not a sliding sum).
 
+import Core
 import Foundation
 
 public final class LocalResponseNorm: Layer {

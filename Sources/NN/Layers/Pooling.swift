@@ -6,6 +6,8 @@
 // writes dx directly instead of zeroing and scattering) and 3x3 stride 2 (Kernels/MaxPool3x3.swift).
 // Ties keep the first maximum in row-major order, as the general loop does.
 
+import Core
+
 public final class Pool2D: Layer {
     public enum Mode: Equatable, Sendable { case max, average }
     public let name: String

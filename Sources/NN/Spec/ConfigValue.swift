@@ -2,6 +2,7 @@
 // and key path in every error. Model specs and run configs are both read through this, so an
 // unknown key or a value of the wrong type is always one line: "FILE: KEY: expected ..., got ...".
 
+import Core
 import Yams
 
 public indirect enum ConfigValue: Equatable, Sendable {

@@ -2,6 +2,7 @@
 //   fan_in = in * kh * kw (linear: in), fan_out = out * kh * kw (linear: out); a bias uses its
 //   weight's fans.  pytorch = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
 
+import Core
 import Foundation
 
 public enum Initializer: Equatable, Sendable, CustomStringConvertible {

@@ -3,6 +3,7 @@
 // layer's shapes and parameter shapes without allocating anything, so a spec that cannot work
 // fails before any compute with the file, the layer and the shapes in the message.
 
+import Core
 import Foundation
 
 public struct ModelSpec: Equatable, Sendable {

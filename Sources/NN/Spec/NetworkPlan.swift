@@ -3,6 +3,8 @@
 // fail to fit its input (kernel larger than the padded input, output size < 1, conv after
 // flatten, linear on an unflattened input, duplicate names) is an InputError here.
 
+import Core
+
 public struct PlannedLayer: Equatable, Sendable {
     public var index: Int
     public var name: String               // conv1, fc2, relu3, ...

@@ -1,6 +1,7 @@
 // An 8-bit grey-scale image: built from float values (a filter's weights, a feature map)
 // normalised to 0...255 per image, scaled up by pixel repetition, encoded as PNG.
 
+import Core
 import Foundation
 
 public struct GrayImage: Equatable {

@@ -2,6 +2,7 @@
 // (every scanline with filter type 0), IEND, each chunk with its CRC-32. This is the only file
 // of the module that calls zlib. No colour, no interlacing, no ancillary chunks.
 
+import Core
 import CZlib
 import Foundation
 

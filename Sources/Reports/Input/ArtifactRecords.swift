@@ -3,6 +3,7 @@
 //   filters.json / features.json  {"layer": "conv1", "images": [{"width", "height", "values"}]}
 // Codable both ways: `write(to:)` produces exactly what `load(path:)` reads and checks.
 
+import Core
 import Foundation
 import NN
 

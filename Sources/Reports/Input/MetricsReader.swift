@@ -1,6 +1,7 @@
 // metrics.jsonl -> [EpochMetrics] through JSONSerialization, one object per non-blank line.
 // Every problem is an InputError "<file>:<line>: <what>" so the bad line can be found.
 
+import Core
 import Foundation
 import NN
 

@@ -2,6 +2,7 @@
 // of steps.csv, and the optional confusion.json / filters.json / features.json beside them.
 // Parsing lives in MetricsReader and StepsReader; this file is the shape and the folder logic.
 
+import Core
 import Foundation
 import NN
 

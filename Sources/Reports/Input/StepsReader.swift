@@ -1,6 +1,7 @@
 // steps.csv -> [StepRow]. The header must start `step,epoch,train_loss,lr` (further columns are
 // ignored); a train_loss of nan/inf/null/empty reads as NaN so a diverged run still plots.
 
+import Core
 import Foundation
 import NN
 

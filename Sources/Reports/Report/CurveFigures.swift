@@ -2,6 +2,7 @@
 // accuracy and test accuracy per epoch, and one plot per diagnostics metric (colour per layer,
 // dash per variant). A plot with nothing to draw is left out.
 
+import Core
 import Foundation
 
 enum CurveFigures {

@@ -1,6 +1,7 @@
 // One picture of the report: the .svg file it is written to, the section of report.html it
 // belongs in, and optional HTML shown under it (the most-confused list under a heatmap).
 
+import Core
 import Foundation
 
 struct Figure {

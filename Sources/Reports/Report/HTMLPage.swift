@@ -1,6 +1,7 @@
 // report.html: one self-contained page, written as XHTML-compatible HTML5 so XML tools can read
 // it too: inline CSS, every figure as inline SVG, no scripts and no external URL of any kind.
 
+import Core
 import Foundation
 
 enum HTMLPage {

@@ -2,6 +2,7 @@
 // heatmap with its most confused pairs, and grey-scale grids of filters and feature maps.
 // File names carry the variant ("confusion-<variant>.svg") when the report has several.
 
+import Core
 import Foundation
 
 enum ImageFigures {

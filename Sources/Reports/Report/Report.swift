@@ -2,6 +2,7 @@
 // beside the data: one .svg per figure, report.html (all of them inline, self-contained) and
 // summary.md (the per-variant table and most-confused classes).
 
+import Core
 import Foundation
 import NN
 

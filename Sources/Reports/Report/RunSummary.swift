@@ -2,6 +2,7 @@
 // (sum of epoch_seconds), mean images/s (mean over epochs), world size. Rendered as the
 // markdown table of summary.md and the HTML table at the top of report.html, same numbers.
 
+import Core
 import Foundation
 
 public struct RunSummary {

@@ -2,6 +2,7 @@
 // and draws one lane per rank with a coloured bar per phase (data, forward, backward, wait,
 // allreduce, optimizer), so stragglers and the share of the exchange are visible at a glance.
 
+import Core
 import Foundation
 
 enum TimelineFigures {

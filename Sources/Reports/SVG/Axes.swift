@@ -1,6 +1,7 @@
 // Axis scales (linear or log10, domain snapped to nice ticks) and the frame every x/y chart
 // draws: grid lines, tick labels, axis lines and axis titles around a plot rectangle.
 
+import Core
 import Foundation
 
 struct AxisScale {

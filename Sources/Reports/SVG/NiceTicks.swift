@@ -2,6 +2,7 @@
 // data range, powers of ten (with 2 and 5 between when the span is short) on a log axis, and the
 // tick labels with just enough decimals for the step.
 
+import Core
 import Foundation
 
 public enum NiceTicks {

@@ -1,6 +1,7 @@
 // Colours: a categorical palette for series (Tableau 10, distinguishable and print-safe), dash
 // patterns for a second grouping, and linear ramps for heatmaps.
 
+import Core
 import Foundation
 
 public enum Palette {

@@ -2,6 +2,7 @@
 // from zero with nice ticks, the total printed at each bar's end. Bars may be stacked from named
 // segments (compute / communication / data time), with a legend for the segments.
 
+import Core
 import Foundation
 
 public struct SVGBarChart {

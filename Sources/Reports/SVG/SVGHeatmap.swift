@@ -3,6 +3,7 @@
 // scales, blue and orange, each from white at zero to full at its own maximum, so that a few
 // dozen confusions stay visible next to thousands of correct answers. Keys below the grid.
 
+import Core
 import Foundation
 
 public struct SVGHeatmap {

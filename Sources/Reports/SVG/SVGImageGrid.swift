@@ -2,6 +2,7 @@
 // optional caption. Images are embedded as PNG data: URIs (upscaled so they stay crisp) or, in
 // `.rects` mode, drawn as one <rect> per pixel for viewers that refuse data URIs.
 
+import Core
 import Foundation
 
 public struct SVGImageGrid {

@@ -2,6 +2,7 @@
 // writer that collects elements and renders one standalone <svg> (xmlns, width/height, viewBox,
 // <title>). No ids, no scripts, no external references: documents can be inlined side by side.
 
+import Core
 import Foundation
 
 public enum XMLText {

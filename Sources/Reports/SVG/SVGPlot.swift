@@ -2,6 +2,7 @@
 // per-epoch series, and a smoothed mode for per-step loss (raw series faint, EMA bold). Missing
 // points (nil, NaN, or not positive on log-y) are skipped: the line breaks around them.
 
+import Core
 import Foundation
 
 public struct SVGPlot {

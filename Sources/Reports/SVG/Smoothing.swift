@@ -2,6 +2,7 @@
 // smoothing slider) that skips missing points, and min/max decimation that keeps the envelope
 // of a long noisy series while bounding the number of points drawn.
 
+import Core
 import Foundation
 
 public enum Smoothing {

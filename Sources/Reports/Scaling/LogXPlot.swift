@@ -2,6 +2,7 @@
 // built from the shared SVG writer and y axis: measured series with markers (hollow where a point is flagged, e.g.
 // oversubscribed) beside dashed model lines. SVGPlot's x axis is linear, hence this one.
 
+import Core
 import Foundation
 
 public struct LogXPlot {

@@ -2,6 +2,7 @@
 // measured table, then the projection) and scale.svg (images/s against world size, one series per
 // strategy and mode, the projected lines beside them). The projection itself is Training's.
 
+import Core
 import Foundation
 import Training
 import NN

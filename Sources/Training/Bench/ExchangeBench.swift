@@ -23,6 +23,7 @@
 //   arrival    one host only (CLOCK_MONOTONIC is then shared): the latest t3 minus the latest t2
 //              (backward done) — what the stall check and the barrier add when no rank is late.
 
+import Core
 import Foundation
 import Collective
 import NN

@@ -1,6 +1,8 @@
 // Order statistics of timing samples — the one definition of median and percentile that `dtrain
 // bench train` and `dtrain bench comm` report, so their figures are comparable.
 
+import Core
+
 /// Mean, median, p90, min and max of a set of samples (seconds, or anything else).
 public struct SampleSummary: Sendable, Equatable {
     public var count: Int

@@ -4,6 +4,7 @@
 // forward and backward time and GFLOP/s, the in-process sgemm yardstick and peak memory. The same
 // Trainer code path as `dtrain train`, minus evaluation and files.
 
+import Core
 import Foundation
 import NN
 import Datasets

@@ -1,6 +1,7 @@
 // What benchmark figures are measured against: single-thread-or-not sgemm GFLOP/s in this very
 // process (the ceiling for conv and linear layers), per-layer FLOP counts, and peak resident memory.
 
+import Core
 import Foundation
 import NN
 

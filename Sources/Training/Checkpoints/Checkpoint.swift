@@ -4,6 +4,7 @@
 // partly-done epoch so a mid-epoch resume reports the same metrics). Loading checks names and
 // shapes against the model before any parameter is overwritten.
 
+import Core
 import Foundation
 import NN
 

@@ -2,6 +2,7 @@
 // float32, C order) plus `model.json` naming every tensor, its shape and file, and a PyTorch
 // snippet that rebuilds the state_dict — for inspecting weights without dtrain.
 
+import Core
 import Foundation
 import NN
 

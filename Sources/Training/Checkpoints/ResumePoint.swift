@@ -2,6 +2,7 @@
 // sums of a partly-done epoch, read by rank 0 and shared with every rank before the trainer is
 // built (the per-rank batch may change when the world size does).
 
+import Core
 import Foundation
 import NN
 import Collective

@@ -3,6 +3,7 @@
 // `open` validates the whole header before any tensor byte is read; holes between tensors are
 // tolerated, overlaps and out-of-range offsets are not.
 
+import Core
 import Foundation
 import NN
 

@@ -2,6 +2,7 @@
 // each tensor needs dtype "F32", a shape of non-negative ints and data_offsets [begin, end] with
 // end - begin = 4 x product(shape), inside the data buffer and overlapping no other tensor.
 
+import Core
 import Foundation
 import NN
 

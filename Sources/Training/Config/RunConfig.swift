@@ -3,6 +3,7 @@
 // the key. `--set a.b=value` overrides are applied to the YAML tree before it is read, so they are
 // checked exactly like the file. `resolved` keeps the final tree (saved in checkpoints).
 
+import Core
 import Foundation
 import NN
 import Datasets

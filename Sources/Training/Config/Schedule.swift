@@ -5,6 +5,7 @@
 //   cosine   : lr * (1 + cos(pi * (t - warmup) / (epochs - warmup))) / 2
 //   warmup   : the first warmup_epochs ramp linearly from lr/steps up to lr (Goyal et al. 2017)
 
+import Core
 import Foundation
 
 public enum Schedule: Equatable, Sendable {

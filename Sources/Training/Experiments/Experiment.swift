@@ -9,6 +9,7 @@
 //   variants: {relu: {}, sigmoid: {model: models/lenet5-sigmoid.yaml}}
 //   grid: {train.batch_size: [5, 64]}
 
+import Core
 import Foundation
 import NN
 

@@ -2,6 +2,7 @@
 // normalised floats, labels (N) and the global dataset index of each sample (for dropout masks).
 // For 1-output (logistic) models labels become 1 for the positive class and 0 otherwise.
 
+import Core
 import NN
 import Datasets
 

@@ -2,6 +2,7 @@
 // test set split across ranks, and derives the confusion matrix, per-class precision/recall and
 // the most confused pairs.
 
+import Core
 import Foundation
 import NN
 import Datasets

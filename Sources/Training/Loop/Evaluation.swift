@@ -4,6 +4,7 @@
 // Forward passes run in chunks of at most `chunkLimit` images (train.eval_batch caps it lower), so
 // evaluation never sizes the network's activation and im2col buffers beyond a training-like batch.
 
+import Core
 import NN
 import Datasets
 import Collective

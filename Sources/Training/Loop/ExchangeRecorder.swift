@@ -9,6 +9,7 @@
 //            that the step's own exchange (untimed) sums it back to the same gradient sum. Odd
 //            steps: the clock readings, as plain. Both kinds of step see the same conditions.
 
+import Core
 import Collective
 
 public final class ExchangeRecorder {

@@ -2,6 +2,7 @@
 // makes rank R sleep SECONDS before the gradient exchange of global step S (a straggler), which
 // the stall warning must name. Unset in normal runs: then it costs one comparison per step.
 
+import Core
 import Foundation
 
 struct FaultInjection {

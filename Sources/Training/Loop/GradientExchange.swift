@@ -10,6 +10,7 @@
 //               with an integer allreduce — integer addition does not depend on order.
 // All four give the same numbers up to float rounding.
 
+import Core
 import Foundation
 import NN
 import Collective

@@ -3,6 +3,7 @@
 // the gathered descriptions and stop with exit code 2, naming the ranks that differ from rank 0,
 // instead of training replicas that silently disagree.
 
+import Core
 import Foundation
 import NN
 import Datasets

@@ -7,6 +7,7 @@
 // Exchange buffer layout: [ gradients (P floats, the network's gradient storage) | loss sum,
 //                           correct, samples ] — the statistics ride along in the same allreduce.
 
+import Core
 import Foundation
 import NN
 import Datasets

@@ -1,6 +1,7 @@
 // The three image sets of a run: training (minus the held-out validation tail), validation (the
 // last `data.validation` training images, never trained on) and test.
 
+import Core
 import NN
 import Datasets
 

@@ -4,6 +4,7 @@
 //   filters.json    {"layer": "conv1", "images": [{"width", "height", "values", "label"}]}  first conv's filters
 //   features.json   the feature maps of one test digit after each conv/activation/pool layer
 
+import Core
 import Foundation
 import NN
 import Datasets

@@ -4,6 +4,7 @@
 // classic questions: did zero initialisation leave every unit identical, did a bias of -10 kill the
 // ReLUs, do sigmoid gradients vanish in the early layers.
 
+import Core
 import Foundation
 import NN
 import Datasets

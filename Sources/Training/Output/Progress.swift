@@ -1,6 +1,7 @@
 // Rank 0's progress bar: one self-overwriting line with images/s and ETA, only when stdout is a
 // terminal (plain per-epoch lines otherwise). Redraws at most 5 times a second.
 
+import Core
 import Foundation
 
 public final class ProgressBar {
@@ -16,8 +17,7 @@ public final class ProgressBar {
     public static var wanted: Bool {
         let env = ProcessInfo.processInfo.environment
         if let forced = env["DTRAIN_PROGRESS"] { return forced == "1" }
-        let underMPI = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"].contains { env[$0] != nil }
-        return !underMPI && isatty(STDOUT_FILENO) != 0
+        return !launchedByMPI() && isatty(STDOUT_FILENO) != 0
     }
 
     public func update(epoch: Int, epochs: Int, step: Int, steps: Int, imagesPerSecond: Double, loss: Double) {

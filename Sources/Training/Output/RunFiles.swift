@@ -3,6 +3,7 @@
 //   steps.csv      step, epoch, train_loss (global mean), lr — one row per global step
 // Both are appended and flushed per epoch; a resumed run first truncates them to the resume point.
 
+import Core
 import Foundation
 import NN
 

@@ -1,6 +1,7 @@
 // What rank 0 prints: a run header, one line per epoch that a person can scan, a line with every
 // rank's accuracy on its own shard, and a closing line. Other ranks print nothing but errors.
 
+import Core
 import Foundation
 import NN
 import Collective

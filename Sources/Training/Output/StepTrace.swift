@@ -4,6 +4,7 @@
 // gathers every rank's events and writes the file. Times are microseconds from a barrier that all
 // ranks leave together (one host: one clock; across hosts, offsets are as good as that barrier).
 
+import Core
 import Foundation
 import Collective
 

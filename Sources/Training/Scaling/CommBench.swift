@@ -2,6 +2,7 @@
 // world size — warm-up excluded, every repeat started after a barrier, the slowest rank's time per
 // repeat, the median over repeats — and the text/JSON of those timings beside the ring fit.
 
+import Core
 import Foundation
 import Collective
 import NN

@@ -2,6 +2,7 @@
 // beta, the world size and host it was measured on, and the samples. `dtrain summary --world` and
 // the scaling projection read it back. Only this file knows the key names.
 
+import Core
 import Foundation
 import NN
 

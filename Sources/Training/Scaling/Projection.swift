@@ -3,6 +3,7 @@
 // images/s = p x batch / step and efficiency = compute / step. Networks are stated (alpha, beta);
 // compute per image is measured (`dtrain bench train` at np=1) or estimated from FLOPs.
 
+import Core
 import Foundation
 import NN
 

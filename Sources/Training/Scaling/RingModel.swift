@@ -3,6 +3,7 @@
 // seconds per byte. And the least-squares fit of alpha and beta from measured allreduce times at
 // one world size. Leaves out contention, the reduction's own arithmetic and tree/hierarchical algorithms.
 
+import Core
 import Foundation
 import NN
 

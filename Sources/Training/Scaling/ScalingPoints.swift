@@ -2,6 +2,7 @@
 // the bench JSON of a run that worked, or its error line — with speedup and efficiency derived
 // against np=1 of the same mode and strategy, and the CSV written from them.
 
+import Core
 import Foundation
 import NN
 

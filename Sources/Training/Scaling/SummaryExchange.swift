@@ -2,6 +2,7 @@
 // and the predicted ring-allreduce time, from the saved fit (--fit FILE, or runs/comm-fit.json when
 // present) or, failing both, the stated defaults of 5 us latency and 10 Gb/s.
 
+import Core
 import Foundation
 import NN
 

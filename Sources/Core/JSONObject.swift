@@ -2,7 +2,6 @@
 // output). Numbers that are not finite are written as null, as Python's json would refuse NaN.
 
 import Foundation
-import NN
 
 public enum JSONField: Sendable {
     case int(Int), double(Double), string(String), bool(Bool), null

@@ -8,7 +8,6 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-import NN
 
 /// Streams a file's contents through `produce`, which calls `write` with each chunk, and then
 /// replaces `path` atomically. Throws InputError("<path>: cannot write: <reason>").
