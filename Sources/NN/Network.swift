@@ -13,9 +13,10 @@ public final class Network {
     public let parameterCount: Int
     /// All parameters, contiguous: layers hold views at fixed offsets.
     public let parameters: UnsafeMutableBufferPointer<Float>
-    /// All gradients, same layout as `parameters`. May be a prefix of a larger exchange buffer.
+    /// All gradients, same layout as `parameters`: the first P floats of `exchange`.
     public let gradients: UnsafeMutableBufferPointer<Float>
-    private let ownsGradients: Bool
+    /// Owns the gradient memory (retained here, so `gradients` never dangles).
+    public let exchange: ExchangeBuffer
 
     private var capacity = 0
     private var activations: [FloatBuffer] = []   // layer i's output, (N, output_i)
@@ -33,22 +34,18 @@ public final class Network {
     private let passPlan: PassPlan
     private var routes: [LayerRoute]              // the last forward's (backward follows it)
 
-    /// `gradientStorage`, when given, must hold at least `plan.parameterCount` floats and outlive
-    /// the network (the trainer passes its allreduce buffer so gradients need no copy).
-    public init(plan: NetworkPlan, gradientStorage: UnsafeMutablePointer<Float>? = nil) {
+    /// Gradients go into `exchange` (the trainer passes the buffer the ranks sum, so gradients
+    /// need no copy), or into a buffer of the network's own.
+    public init(plan: NetworkPlan, exchange: ExchangeBuffer? = nil) {
         self.plan = plan
         tensors = plan.tensors
         parameterCount = plan.parameterCount
         parameters = .allocate(capacity: max(parameterCount, 1))
         parameters.initialize(repeating: 0)
-        if let gradientStorage {
-            gradients = .init(start: gradientStorage, count: parameterCount)
-            ownsGradients = false
-        } else {
-            gradients = .allocate(capacity: max(parameterCount, 1))
-            gradients.initialize(repeating: 0)
-            ownsGradients = true
-        }
+        let exchange = exchange ?? ExchangeBuffer(parameterCount: parameterCount)
+        precondition(exchange.parameterCount == parameterCount, "exchange buffer of \(exchange.parameterCount) gradients for \(parameterCount) parameters")
+        self.exchange = exchange
+        gradients = exchange.gradients
         var built: [Layer] = []
         for p in plan.layers {
             let layer: Layer
@@ -86,7 +83,6 @@ public final class Network {
 
     deinit {
         parameters.deallocate()
-        if ownsGradients { gradients.deallocate() }
     }
 
     public var inputShape: Shape { plan.input }

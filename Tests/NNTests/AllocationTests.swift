@@ -74,14 +74,14 @@ final class AllocationTests: XCTestCase {
 
     func testGradientsInCallerStorage() throws {
         let plan = try NetworkPlan(ModelSpec.parse(yaml: yaml))
-        let storage = FloatBuffer(count: plan.parameterCount + 1)     // e.g. an allreduce buffer with a loss slot
-        let net = Network(plan: plan, gradientStorage: storage.pointer)
+        let exchange = ExchangeBuffer(parameterCount: plan.parameterCount)   // [gradients | loss, correct, samples]
+        let net = Network(plan: plan, exchange: exchange)
         net.initialize(seed: 5)
-        XCTAssertEqual(net.gradients.baseAddress, storage.pointer)
+        XCTAssertEqual(net.gradients.baseAddress, exchange.whole.baseAddress)
         XCTAssertEqual(net.gradients.count, plan.parameterCount)
         let x = buffer(randomArray(3 * net.inputShape.count, seed: 6))
         _ = step(net, x, [0, 1, 2], batch: 3, epoch: 0)
-        XCTAssertTrue((0..<plan.parameterCount).contains { storage[$0] != 0 })
-        XCTAssertEqual(storage[plan.parameterCount], 0, "nothing written past the gradients")
+        XCTAssertTrue((0..<plan.parameterCount).contains { exchange.whole[$0] != 0 })
+        XCTAssertEqual(exchange.statistics, StepStatistics(lossSum: 0, correct: 0, samples: 0), "nothing written past the gradients")
     }
 }

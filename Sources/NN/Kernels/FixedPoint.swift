@@ -1,4 +1,4 @@
-// The two passes of the exact strategy's fixed-point gradient sum (Training/Loop/GradientExchange)
+// The two passes of the exact strategy's fixed-point gradient sum (Training/Exchange/ExactExchange.swift)
 // that touch every gradient of every micro-batch. They live among the kernels for the vector units
 // this module is built with (Package.swift): rounding to nearest is then one instruction instead
 // of a libm call per element, which had made the exact strategy spend a third of its step here.

@@ -4,7 +4,7 @@
 //   exchange   per timed step, rank 0's t3..t4: the strategy's reduction (flat: ONE allreduce of the
 //              p + 3 floats). Rank 0 passes the stall check (Communicator.arrive) only once every
 //              rank has announced it is there, and then (all but bucketed) every rank leaves a
-//              barrier together (GradientExchange.enterTogether): rank 0 is never ahead of another
+//              barrier together (ExchangeStrategy.enterTogether): rank 0 is never ahead of another
 //              rank at t3, so its t3..t4 holds no waiting for a slower rank's backward — that load
 //              imbalance lies before t3, in `wait`. Not the slowest rank's t3..t4: for bucketed
 //              another rank's t3 comes before rank 0 has seen everyone, and with more ranks than
@@ -92,8 +92,8 @@ func measureExchange(trainer: Trainer, comm: Communicator, clocks: ExchangeRecor
     var paired: (exchange: SampleSummary, bare: SampleSummary)?
     if trainer.config.train.allreduce == .flat {
         let alternate = ExchangeRecorder(steps: 2 * steps, paired: true, comm: comm)
-        trainer.exchangeRecorder = alternate
-        defer { trainer.exchangeRecorder = nil }
+        trainer.addObserver(alternate)
+        defer { trainer.removeObserver(alternate) }
         _ = try trainer.runSteps(2 * steps)
         paired = (SampleSummary(gatherClocks(alternate, comm: comm).exchange),
                   SampleSummary(comm.allgather(alternate.bareSeconds)[0]))

@@ -98,14 +98,14 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     let profile = LayerProfile(layers: trainer.network.layers.count)
     trainer.network.profile = profile
     let clocks = ExchangeRecorder(steps: steps, paired: false, comm: comm)
-    trainer.exchangeRecorder = clocks
+    trainer.addObserver(clocks)
     comm.barrier()
     let t0 = monotonicSeconds()
     let times = try trainer.runSteps(steps)
     comm.barrier()
     let seconds = monotonicSeconds() - t0
     trainer.network.profile = nil
-    trainer.exchangeRecorder = nil
+    trainer.removeObserver(clocks)
     let exchange = try measureExchange(trainer: trainer, comm: comm, clocks: clocks, steps: steps)
     let n = Double(steps)
     let plan = trainer.network.plan

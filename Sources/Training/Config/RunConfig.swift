@@ -34,6 +34,9 @@ public struct RunConfig {
         public var allreduce: AllreduceStrategy = .flat
         public var bucketMB = 1.0
         public var microBatch: Int? = nil
+        /// Micro-steps of batch_size per exchange (gradient accumulation, as PyTorch's no_sync):
+        /// one rank at batch b x K computes the update of K ranks at batch b.
+        public var accumulate = 1
         /// The exact strategy's micro-batch: train.micro_batch, or 8 (at most the per-rank batch).
         public var exactMicroBatch: Int { microBatch ?? min(batchSize, 8) }
     }
@@ -78,12 +81,12 @@ public struct RunConfig {
     /// Keeps the checkpoint's global batch at this world size (the same global batch sequence
     /// continues). Returns a line to print when the per-rank batch changed.
     public mutating func adopt(_ point: ResumePoint, worldSize: Int) throws -> String? {
-        let global = worldSize * train.batchSize
-        guard point.globalBatch != global else { return nil }
-        guard point.globalBatch % worldSize == 0 else {
-            throw InputError("\(point.path): its global batch \(point.globalBatch) cannot be split over \(worldSize) ranks: resume at a world size that divides it")
+        let batches = worldSize * train.accumulate          // batches of batch_size per global step
+        guard point.globalBatch != batches * train.batchSize else { return nil }
+        guard point.globalBatch % batches == 0 else {
+            throw InputError("\(point.path): its global batch \(point.globalBatch) cannot be split over \(worldSize) ranks x train.accumulate \(train.accumulate): resume at a world size that divides it")
         }
-        train.batchSize = point.globalBatch / worldSize
+        train.batchSize = point.globalBatch / batches
         resolved.set(path: ["train", "batch_size"], to: .scalar(String(train.batchSize)))
         return "resuming a world-size-\(point.worldSize) checkpoint at world size \(worldSize): per-rank batch \(train.batchSize) keeps the global batch of \(point.globalBatch), so the same global batch sequence continues"
     }
@@ -142,7 +145,7 @@ public struct RunConfig {
         if let t = m["train"] {
             let tm = try t.map(allowed: ["epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
                                          "schedule", "warmup_epochs", "max_steps", "scale_lr", "eval_batch",
-                                         "stall_warning_s", "allreduce", "bucket_mb", "micro_batch"])
+                                         "stall_warning_s", "allreduce", "bucket_mb", "micro_batch", "accumulate"])
             var tc = config.train
             if let v = tm["epochs"] { tc.epochs = try v.positiveInt() }
             if let v = tm["batch_size"] { tc.batchSize = try v.positiveInt() }
@@ -184,6 +187,7 @@ public struct RunConfig {
                 guard tc.bucketMB > 0 else { throw v.fail("a positive size in MB") }
             }
             if let v = tm["micro_batch"] { tc.microBatch = try v.positiveInt() }
+            if let v = tm["accumulate"] { tc.accumulate = try v.positiveInt() }
             config.train = tc
         }
         if let c = m["checkpoint"] {

@@ -1,8 +1,7 @@
-// Per-step records of the gradient exchange for `dtrain bench train`, written by Trainer.trainStep
-// through two optional hooks. Every buffer is allocated up front (the step allocates nothing);
+// Per-step records of the gradient exchange for `dtrain bench train`: a step observer (two hooks). Every buffer is allocated up front (the step allocates nothing);
 // steps past the capacity are not recorded. Two modes:
 //   plain    every step: this rank's clock readings t2 (backward done), t3 (past the stall check
-//            and GradientExchange.enterTogether), t4 (exchange done)
+//            and ExchangeStrategy.enterTogether), t4 (exchange done)
 //   paired   steps alternate. Even steps: after backward, a barrier, then ONE bare allreduce IN
 //            PLACE on the exchange buffer, timed on this rank — the bare MPI_Allreduce of the same
 //            buffer, issued where the exchange is; the buffer is then scaled by 1/world size so
@@ -11,8 +10,9 @@
 
 import Core
 import Collective
+import NN
 
-public final class ExchangeRecorder {
+public final class ExchangeRecorder: StepObserver {
     public let capacity: Int                    // steps
     public let paired: Bool
     private let comm: Communicator
@@ -39,10 +39,10 @@ public final class ExchangeRecorder {
 
     private var isBareStep: Bool { paired && step % 2 == 0 }
 
-    /// Trainer hook at t2 (backward done, before the stall check); `buffer` is the exchange buffer,
-    /// summed in place here on bare steps: not for bucketed, whose reductions of it are in flight.
-    @inline(__always)
-    public func afterBackward(buffer: UnsafeMutableBufferPointer<Float>) {
+    /// At t2 (backward done, before the stall check); `buffer` is the exchange buffer, summed in
+    /// place here on bare steps: not for bucketed, whose reductions of it are in flight.
+    func beforeExchange(step: Int, buffer exchange: ExchangeBuffer) {
+        let buffer = exchange.whole
         guard isBareStep, step < capacity else { return }
         comm.barrier()
         let t0 = monotonicSeconds()
@@ -54,12 +54,12 @@ public final class ExchangeRecorder {
         for i in 0..<buffer.count { b[i] *= scale }
     }
 
-    /// Trainer hook at t4 (exchange done).
-    @inline(__always)
-    public func afterExchange(_ t2: Double, _ t3: Double, _ t4: Double) {
+    /// After the step: its t2, t3 and t4.
+    func stepFinished(_ r: StepRecord) {
         defer { step += 1 }
         guard !isBareStep, step < capacity else { return }
-        backwardDone[exchanges] = t2; arrived[exchanges] = t3; exchanged[exchanges] = t4
+        backwardDone[exchanges] = r.clock.backwardDone; arrived[exchanges] = r.clock.exchangeEntered
+        exchanged[exchanges] = r.clock.exchanged
         exchanges += 1
     }
 

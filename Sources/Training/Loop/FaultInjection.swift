@@ -1,24 +1,30 @@
 // Fault injection for testing what users meet on real clusters: DTRAIN_INJECT_DELAY=R@S:SECONDS
 // makes rank R sleep SECONDS before the gradient exchange of global step S (a straggler), which
-// the stall warning must name. Unset in normal runs: then it costs one comparison per step.
+// the stall warning must name. A step observer, added only on the rank it delays.
 
 import Core
 import Foundation
+import NN
 
-struct FaultInjection {
-    var rank = -1, step = -1, seconds = 0.0
+final class FaultInjection: StepObserver {
+    let rank: Int, step: Int, seconds: Double
+    let myRank: Int
 
-    static func fromEnvironment() -> FaultInjection {
-        guard let spec = ProcessInfo.processInfo.environment["DTRAIN_INJECT_DELAY"] else { return FaultInjection() }
-        let parts = spec.split(whereSeparator: { $0 == "@" || $0 == ":" }).map(String.init)
-        guard parts.count == 3, let r = Int(parts[0]), let s = Int(parts[1]), let t = Double(parts[2]) else {
-            return FaultInjection()
-        }
-        return FaultInjection(rank: r, step: s, seconds: t)
+    init(rank: Int, step: Int, seconds: Double, myRank: Int) {
+        self.rank = rank; self.step = step; self.seconds = seconds; self.myRank = myRank
     }
 
-    @inline(__always)
-    func delayIfAsked(rank r: Int, step s: Int) {
-        if r == rank && s == step { usleep(UInt32(seconds * 1_000_000)) }
+    /// The delay DTRAIN_INJECT_DELAY asks of rank `myRank`; nil when unset, malformed or for another rank.
+    static func fromEnvironment(rank myRank: Int) -> FaultInjection? {
+        guard let spec = ProcessInfo.processInfo.environment["DTRAIN_INJECT_DELAY"] else { return nil }
+        let parts = spec.split(whereSeparator: { $0 == "@" || $0 == ":" }).map(String.init)
+        guard parts.count == 3, let r = Int(parts[0]), let s = Int(parts[1]), let t = Double(parts[2]), r == myRank else {
+            return nil
+        }
+        return FaultInjection(rank: r, step: s, seconds: t, myRank: myRank)
+    }
+
+    func beforeExchange(step s: Int, buffer: ExchangeBuffer) {
+        if s == step { usleep(UInt32(seconds * 1_000_000)) }
     }
 }

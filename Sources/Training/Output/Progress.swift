@@ -1,5 +1,5 @@
 // Rank 0's progress bar: one self-overwriting line with images/s and ETA, only when stdout is a
-// terminal (plain per-epoch lines otherwise). Redraws at most 5 times a second.
+// terminal (plain per-epoch lines otherwise). Redraws at most 5 times a second. A step observer.
 
 import Core
 import Foundation
@@ -45,4 +45,13 @@ public final class ProgressBar {
         FileHandle.standardOutput.write(Data(("\r" + String(repeating: " ", count: 100) + "\r").utf8))
         drewSomething = false
     }
+}
+
+extension ProgressBar: StepObserver {
+    func epochStarting(_ epoch: Int) { startEpoch() }
+    func stepFinished(_ r: StepRecord) {
+        update(epoch: r.epoch, epochs: r.epochs, step: r.stepInEpoch, steps: r.stepsInEpoch,
+               imagesPerSecond: r.epochImagesPerSecond, loss: r.epochLoss)
+    }
+    func epochEnding(_ epoch: Int) { clear() }
 }

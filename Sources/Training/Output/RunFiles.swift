@@ -2,6 +2,7 @@
 //   metrics.jsonl  one JSON object per epoch (DESIGN.md "Metrics")
 //   steps.csv      step, epoch, train_loss (global mean), lr — one row per global step
 // Both are appended and flushed per epoch; a resumed run first truncates them to the resume point.
+// A step observer (rank 0 only): a row of steps.csv per step, closed when the run ends.
 
 import Core
 import Foundation
@@ -85,4 +86,9 @@ public final class RunFiles {
     }
 
     deinit { close(); pending.deallocate() }
+}
+
+extension RunFiles: StepObserver {
+    func stepFinished(_ r: StepRecord) { recordStep(step: r.step, epoch: r.epoch, loss: r.loss, lr: r.lr) }
+    func runFinished(steps: Int) throws { close() }
 }

@@ -3,12 +3,14 @@
 // optimizer. Events go into a preallocated buffer (nothing allocated per step); at the end rank 0
 // gathers every rank's events and writes the file. Times are microseconds from a barrier that all
 // ranks leave together (one host: one clock; across hosts, offsets are as good as that barrier).
+// A step observer on every rank (its start and end are collectives).
 
 import Core
 import Foundation
 import Collective
+import NN
 
-final class StepTrace {
+final class StepTrace: StepObserver {
     enum Phase: Int, CaseIterable { case data, forward, backward, wait, allreduce, optimizer
         var name: String { ["data", "forward", "backward", "wait", "allreduce", "optimizer"][rawValue] }
     }
@@ -19,7 +21,12 @@ final class StepTrace {
     private let capacity: Int
     private(set) var count = 0
 
-    init(path: String, steps: Int) {
+    private let comm: Communicator
+    private let log: RunLog
+
+    init(path: String, steps: Int, comm: Communicator, log: RunLog) {
+        self.comm = comm
+        self.log = log
         self.path = path
         self.steps = steps
         capacity = steps * Phase.allCases.count
@@ -28,9 +35,26 @@ final class StepTrace {
 
     deinit { events.deallocate() }
 
-    func start(comm: Communicator) {
+    func runStarting() throws {
         comm.barrier()
         origin = monotonicSeconds()
+    }
+
+    func stepFinished(_ r: StepRecord) {
+        let c = r.clock, s = r.step
+        record(.data, step: s, c.start, c.dataLoaded)
+        if r.singlePass {
+            record(.forward, step: s, c.dataLoaded, c.forwardDone); record(.backward, step: s, c.forwardDone, c.backwardDone)
+        } else {
+            record(.forward, step: s, c.dataLoaded, c.backwardDone)      // several passes: forward and backward together
+        }
+        record(.wait, step: s, c.backwardDone, c.exchangeEntered); record(.allreduce, step: s, c.exchangeEntered, c.exchanged)
+        record(.optimizer, step: s, c.exchanged, c.updated)
+    }
+
+    func runFinished(steps: Int) throws {
+        try write()
+        log.say("trace of \(min(self.steps, steps)) steps: \(path) (open in chrome://tracing or ui.perfetto.dev)")
     }
 
     @inline(__always)
@@ -43,7 +67,7 @@ final class StepTrace {
     var full: Bool { count >= capacity }
 
     /// Gathers every rank's events; rank 0 writes the trace file atomically.
-    func write(comm: Communicator) throws {
+    func write() throws {
         var lines: [String] = []
         for i in 0..<count {
             let e = events[i]
