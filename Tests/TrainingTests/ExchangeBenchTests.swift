@@ -5,6 +5,7 @@
 import Core
 import Collective
 import Foundation
+import NN
 import Training
 import XCTest
 
@@ -62,12 +63,12 @@ final class ExchangeBenchTests: XCTestCase {
     /// clocks; with one rank the in-place allreduce and the 1/world size scale leave the buffer as it was.
     func testPairedRecorderAlternates() {
         let recorder = ExchangeRecorder(steps: 5, paired: true, comm: LocalCommunicator())
-        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4)
-        defer { buffer.deallocate() }
+        let exchange = ExchangeBuffer(parameterCount: 1)         // [gradient | loss, correct, samples]
+        let buffer = exchange.whole
         _ = buffer.initialize(from: [1, -2, 3.5, 64])
         for k in 0..<7 {                                          // two past the capacity: ignored
-            recorder.afterBackward(buffer: buffer)
-            recorder.afterExchange(Double(k), Double(k) + 0.25, Double(k) + 0.5)
+            recorder.beforeExchange(step: k + 1, buffer: exchange)
+            recorder.stepFinished(record(k))
         }
         XCTAssertEqual(recorder.bareSeconds.count, 3)             // steps 0, 2, 4
         XCTAssertEqual(recorder.arrivedTimes, [1.25, 3.25])       // steps 1, 3
@@ -75,14 +76,20 @@ final class ExchangeBenchTests: XCTestCase {
         XCTAssertEqual(Array(buffer), [1, -2, 3.5, 64])
     }
 
+    /// Step k's record: backward done at k, past the stall check at k + 0.25, exchanged at k + 0.5.
+    private func record(_ k: Int) -> StepRecord {
+        var clock = StepClock()
+        clock.backwardDone = Double(k); clock.exchangeEntered = Double(k) + 0.25; clock.exchanged = Double(k) + 0.5
+        return StepRecord(step: k + 1, clock: clock)
+    }
+
     func testPlainRecorderKeepsEveryStep() {
         let recorder = ExchangeRecorder(steps: 3, paired: false, comm: LocalCommunicator())
-        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
-        defer { buffer.deallocate() }
-        buffer[0] = 1
+        let exchange = ExchangeBuffer(parameterCount: 1)
+        exchange.whole[0] = 1
         for k in 0..<4 {
-            recorder.afterBackward(buffer: buffer)
-            recorder.afterExchange(Double(k), Double(k) + 0.25, Double(k) + 0.5)
+            recorder.beforeExchange(step: k + 1, buffer: exchange)
+            recorder.stepFinished(record(k))
         }
         XCTAssertEqual(recorder.backwardDoneTimes, [0, 1, 2])
         XCTAssertEqual(recorder.bareSeconds, [])

@@ -75,12 +75,4 @@ public enum Checkpoint {
         }
         return path
     }
-
-    /// Integer metadata value, or an InputError naming the file and key.
-    public static func intMetadata(_ file: SafeTensorsFile, _ key: String) throws -> Int {
-        guard let s = file.metadata[key], let v = Int(s) else {
-            throw InputError("\(file.path): metadata '\(key)' missing or not an integer")
-        }
-        return v
-    }
 }

@@ -11,32 +11,17 @@ extension Trainer {
     func saveCheckpoints(epoch: Int, validation: Double?) throws {
         let counts = comm.allgather([Double(passes.ownCorrect), Double(passes.ownSeen)])
         guard isRoot else { return }
-        var meta: [String: String] = [
-            "format": "dtrain-checkpoint-1",
-            "config": config.resolvedYAML,
-            "epoch": String(epoch),
-            "step": String(step),
-            "seed": String(config.seed),
-            "world_size": String(comm.size),
-            "batch_size": String(config.train.batchSize),
-            "global_batch": String(comm.size * config.train.batchSize * config.train.accumulate),
-            "model": config.model.name,
-            "dtrain_version": dtrainVersion,
-            "val_accuracy": validation.map { String(format: "%.4f", $0) } ?? "",
-            "allreduce": config.train.allreduce.rawValue,
-            "exact_shift": String((strategy as? ExactExchange)?.shift ?? 24),
-        ]
         let improved = validation.map { $0 > bestValidation } ?? false
         if let validation, improved { bestValidation = validation }
-        meta["best_val_accuracy"] = bestValidation.isFinite ? String(bestValidation) : ""
-        if step % shards.stepsPerEpoch != 0 {
-            meta["epoch_loss_sum"] = String(sums.lossSum)
-            meta["epoch_correct"] = String(sums.correct)
-            meta["epoch_seen"] = String(sums.seen)
-            meta["epoch_seconds"] = String(sums.seconds)
-            meta["rank_correct"] = counts.map { String(Int($0[0])) }.joined(separator: ",")
-            meta["rank_seen"] = counts.map { String(Int($0[1])) }.joined(separator: ",")
-        }
+        let t = config.train
+        let partial = step % shards.stepsPerEpoch == 0 ? nil : CheckpointMetadata.PartialEpoch(
+            lossSum: sums.lossSum, correct: sums.correct, seen: sums.seen, seconds: sums.seconds,
+            rankCorrect: counts.map { Int($0[0]) }, rankSeen: counts.map { Int($0[1]) })
+        let meta = CheckpointMetadata(
+            config: config.resolvedYAML, epoch: epoch, step: step, seed: config.seed, worldSize: comm.size,
+            batchSize: t.batchSize, globalBatch: comm.size * t.batchSize * t.accumulate, model: config.model.name,
+            dtrainVersion: dtrainVersion, valAccuracy: validation, bestValAccuracy: bestValidation.isFinite ? bestValidation : nil,
+            allreduce: t.allreduce.rawValue, exactShift: (strategy as? ExactExchange)?.shift ?? 24, partialEpoch: partial).strings
         let folder = config.output
         let midEpoch = step % shards.stepsPerEpoch != 0     // every_steps, or a run cut short by max_steps
         let name = midEpoch ? String(format: "checkpoint-step%07d.safetensors", step)

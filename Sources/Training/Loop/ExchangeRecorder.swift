@@ -41,7 +41,7 @@ public final class ExchangeRecorder: StepObserver {
 
     /// At t2 (backward done, before the stall check); `buffer` is the exchange buffer, summed in
     /// place here on bare steps: not for bucketed, whose reductions of it are in flight.
-    func beforeExchange(step: Int, buffer exchange: ExchangeBuffer) {
+    public func beforeExchange(step: Int, buffer exchange: ExchangeBuffer) {
         let buffer = exchange.whole
         guard isBareStep, step < capacity else { return }
         comm.barrier()
@@ -55,7 +55,7 @@ public final class ExchangeRecorder: StepObserver {
     }
 
     /// After the step: its t2, t3 and t4.
-    func stepFinished(_ r: StepRecord) {
+    public func stepFinished(_ r: StepRecord) {
         defer { step += 1 }
         guard !isBareStep, step < capacity else { return }
         backwardDone[exchanges] = r.clock.backwardDone; arrived[exchanges] = r.clock.exchangeEntered

@@ -32,9 +32,17 @@ public struct StepRecord: Sendable {
     public var updateIsBroadcast: Bool
     /// The epoch so far: images per second of training time and mean loss.
     public var epochImagesPerSecond: Double, epochLoss: Double
+
+    public init(step: Int, epoch: Int = 1, stepInEpoch: Int = 0, stepsInEpoch: Int = 0, epochs: Int = 1, loss: Double = 0,
+                lr: Double = 0, clock: StepClock, singlePass: Bool = true, updateIsBroadcast: Bool = false,
+                epochImagesPerSecond: Double = 0, epochLoss: Double = 0) {
+        self.step = step; self.epoch = epoch; self.stepInEpoch = stepInEpoch; self.stepsInEpoch = stepsInEpoch
+        self.epochs = epochs; self.loss = loss; self.lr = lr; self.clock = clock; self.singlePass = singlePass
+        self.updateIsBroadcast = updateIsBroadcast; self.epochImagesPerSecond = epochImagesPerSecond; self.epochLoss = epochLoss
+    }
 }
 
-protocol StepObserver: AnyObject {
+public protocol StepObserver: AnyObject {
     /// Before the first step of a run (every rank; a collective here is entered by all ranks).
     func runStarting() throws
     func epochStarting(_ epoch: Int)
@@ -48,10 +56,10 @@ protocol StepObserver: AnyObject {
 }
 
 extension StepObserver {
-    func runStarting() throws {}
-    func epochStarting(_ epoch: Int) {}
-    func beforeExchange(step: Int, buffer: ExchangeBuffer) {}
-    func stepFinished(_ record: StepRecord) {}
-    func epochEnding(_ epoch: Int) {}
-    func runFinished(steps: Int) throws {}
+    public func runStarting() throws {}
+    public func epochStarting(_ epoch: Int) {}
+    public func beforeExchange(step: Int, buffer: ExchangeBuffer) {}
+    public func stepFinished(_ record: StepRecord) {}
+    public func epochEnding(_ epoch: Int) {}
+    public func runFinished(steps: Int) throws {}
 }

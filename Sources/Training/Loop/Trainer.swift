@@ -88,8 +88,8 @@ public final class Trainer {
     }
 
     /// Adds an observer of every step until `removeObserver` (the benchmark's recorder).
-    func addObserver(_ o: StepObserver) { observers.append(o) }
-    func removeObserver(_ o: StepObserver) { observers.removeAll { $0 === o } }
+    public func addObserver(_ o: StepObserver) { observers.append(o) }
+    public func removeObserver(_ o: StepObserver) { observers.removeAll { $0 === o } }
 
     /// Total global steps of the run (epochs x steps per epoch, capped by train.max_steps).
     public var totalSteps: Int {
@@ -106,9 +106,7 @@ public final class Trainer {
     /// Continues from a checkpoint: rank 0 reads parameters, momentum and the step, every rank
     /// receives them. Call instead of `initializeParameters()`.
     public func resume(from point: ResumePoint) throws {
-        guard point.step <= totalSteps else {
-            throw InputError("\(point.path): checkpoint is at step \(point.step), past this run's \(totalSteps) steps (raise train.epochs)")
-        }
+        try point.metadata.checkAgainstRun(stepsPerEpoch: shards.stepsPerEpoch, totalSteps: totalSteps, file: point.path)
         if isRoot {
             let file = try Checkpoint.open(path: point.path, network: network, withMomentum: true)
             try Checkpoint.load(file, into: network, optimizer: optimizer)
@@ -117,9 +115,9 @@ public final class Trainer {
         comm.broadcast(optimizer.velocity, root: 0)
         step = point.step
         bestValidation = point.bestValidation
-        if let shift = point.exactShift, let exact = strategy as? ExactExchange { exact.shift = shift }
+        (strategy as? ExactExchange)?.shift = point.metadata.exactShift
         sums = EpochSums()
-        if step % shards.stepsPerEpoch != 0, let s = point.epochSums {
+        if step % shards.stepsPerEpoch != 0, let s = point.metadata.partialEpoch {
             sums.lossSum = s.lossSum; sums.correct = s.correct; sums.seen = s.seen; sums.seconds = s.seconds
             if point.worldSize == comm.size, comm.rank < s.rankCorrect.count {
                 passes.ownCorrect = s.rankCorrect[comm.rank]; passes.ownSeen = s.rankSeen[comm.rank]

@@ -48,10 +48,10 @@ public final class ProgressBar {
 }
 
 extension ProgressBar: StepObserver {
-    func epochStarting(_ epoch: Int) { startEpoch() }
-    func stepFinished(_ r: StepRecord) {
+    public func epochStarting(_ epoch: Int) { startEpoch() }
+    public func stepFinished(_ r: StepRecord) {
         update(epoch: r.epoch, epochs: r.epochs, step: r.stepInEpoch, steps: r.stepsInEpoch,
                imagesPerSecond: r.epochImagesPerSecond, loss: r.epochLoss)
     }
-    func epochEnding(_ epoch: Int) { clear() }
+    public func epochEnding(_ epoch: Int) { clear() }
 }

@@ -89,6 +89,6 @@ public final class RunFiles {
 }
 
 extension RunFiles: StepObserver {
-    func stepFinished(_ r: StepRecord) { recordStep(step: r.step, epoch: r.epoch, loss: r.loss, lr: r.lr) }
-    func runFinished(steps: Int) throws { close() }
+    public func stepFinished(_ r: StepRecord) { recordStep(step: r.step, epoch: r.epoch, loss: r.loss, lr: r.lr) }
+    public func runFinished(steps: Int) throws { close() }
 }
