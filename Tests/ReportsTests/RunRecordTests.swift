@@ -28,7 +28,7 @@ final class RunRecordTests: XCTestCase {
             XCTAssertEqual(e.testTop5, w.testTop5)
             XCTAssertEqual(e.imagesPerSec, w.imagesPerSec)
             XCTAssertEqual(e.rankTrainAccuracy, [w.trainAccuracy - 0.5, w.trainAccuracy + 0.5])
-            XCTAssertEqual(e.extra["eval_seconds"], 0.25)
+            XCTAssertEqual(e.evalSeconds, 0.25)
         }
         XCTAssertNil(run.epochs[1].valLoss, "null val_loss reads as nil")
         XCTAssertEqual(run.epochs[0].diagnostics.map(\.name), ["conv1", "fc1"])

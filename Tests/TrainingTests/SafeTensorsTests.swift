@@ -295,3 +295,42 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 }
+
+/// CheckpointMetadata on its own (issue 21): every key with negative, zero, huge, non-numeric,
+/// empty and missing values either parses to an in-range value or throws an InputError naming the
+/// key; a written record reads back equal.
+final class CheckpointMetadataTests: XCTestCase {
+    private let good = CheckpointMetadata(
+        config: "model: {}\n", epoch: 2, step: 130, seed: 42, worldSize: 2, batchSize: 16, globalBatch: 32, model: "lenet5",
+        dtrainVersion: "0.1.0", valAccuracy: 97.5, bestValAccuracy: 97.5, allreduce: "exact", exactShift: 30,
+        partialEpoch: .init(lossSum: 12.5, correct: 40, seen: 50, seconds: 1.5, rankCorrect: [20, 20], rankSeen: [25, 25]))
+
+    func testRoundTrip() throws {
+        XCTAssertEqual(try CheckpointMetadata(strings: good.strings, file: "c.safetensors"), good)
+        var whole = good; whole.partialEpoch = nil; whole.valAccuracy = nil
+        XCTAssertEqual(try CheckpointMetadata(strings: whole.strings, file: "c.safetensors"), whole)
+    }
+
+    func testHostileValues() throws {
+        for key in good.strings.keys.sorted() where key != "format" && key != "model" && key != "dtrain_version" {
+            for value in ["-5", "0", "99999999999999999999", "abc", "", "nan", "1e3", nil] as [String?] {
+                var m = good.strings
+                m[key] = value
+                do {
+                    let parsed = try CheckpointMetadata(strings: m, file: "c.safetensors")
+                    XCTAssertGreaterThanOrEqual(parsed.step, 0); XCTAssertGreaterThanOrEqual(parsed.epoch, 1)
+                    XCTAssertGreaterThanOrEqual(parsed.worldSize, 1); XCTAssertTrue((0...60).contains(parsed.exactShift))
+                    XCTAssertEqual(parsed.globalBatch % parsed.batchSize, 0)
+                } catch let error as InputError {
+                    XCTAssertTrue(error.message.hasPrefix("c.safetensors: metadata '"), "\(key)=\(value ?? "missing"): \(error)")
+                }
+            }
+        }
+    }
+
+    func testEpochMustAgreeWithStep() throws {
+        XCTAssertNoThrow(try good.checkAgainstRun(stepsPerEpoch: 80, totalSteps: 160, file: "c"))
+        XCTAssertThrowsError(try good.checkAgainstRun(stepsPerEpoch: 50, totalSteps: 160, file: "c"))   // step 130 is epoch 3
+        XCTAssertThrowsError(try good.checkAgainstRun(stepsPerEpoch: 80, totalSteps: 100, file: "c"))   // past the run
+    }
+}

@@ -1,55 +1,10 @@
 // One run folder read into typed arrays: the per-epoch rows of metrics.jsonl, the per-step rows
 // of steps.csv, and the optional confusion.json / filters.json / features.json beside them.
-// Parsing lives in MetricsReader and StepsReader; this file is the shape and the folder logic.
+// Parsing lives in EpochMetrics (Core/Records) and StepsReader; this file is the shape and the folder logic.
 
 import Core
 import Foundation
 import NN
-
-/// One layer's entry in an epoch's `diagnostics.layers`: its name and every numeric field
-/// (act_mean, act_std, dead_fraction, grad_norm, weight_norm, ...), sorted by key.
-public struct LayerDiagnostics: Equatable {
-    public var name: String
-    public var values: [(key: String, value: Double)]
-
-    public init(name: String, values: [(key: String, value: Double)]) {
-        self.name = name
-        self.values = values
-    }
-
-    public subscript(key: String) -> Double? { values.first { $0.key == key }?.value }
-
-    public static func == (a: LayerDiagnostics, b: LayerDiagnostics) -> Bool {
-        a.name == b.name && a.values.map(\.key) == b.values.map(\.key)
-            && zip(a.values, b.values).allSatisfy { $0.value == $1.value || ($0.value.isNaN && $1.value.isNaN) }
-    }
-}
-
-/// One line of metrics.jsonl (DESIGN.md "Metrics"). A number written as null (the trainer writes
-/// non-finite values so) reads as NaN, except val_loss/val_accuracy, which are nil when the run
-/// had no validation split. Accuracies are percentages.
-public struct EpochMetrics {
-    public var epoch: Int
-    public var step: Int
-    public var worldSize: Int
-    public var lr: Double
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var valLoss: Double?
-    public var valAccuracy: Double?
-    public var testLoss: Double
-    public var testAccuracy: Double
-    public var testTop5: Double
-    public var epochSeconds: Double
-    public var imagesPerSec: Double
-    public var computeSeconds: Double
-    public var commSeconds: Double
-    public var dataSeconds: Double
-    public var rankTrainAccuracy: [Double]
-    public var diagnostics: [LayerDiagnostics]
-    /// Any other numeric top-level field (eval_seconds, ...), by key.
-    public var extra: [String: Double]
-}
 
 /// One row of steps.csv.
 public struct StepRow: Equatable {
@@ -87,7 +42,7 @@ public struct RunRecord {
         return RunRecord(
             name: name ?? URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent,
             folder: folder,
-            epochs: try MetricsReader.read(path: metrics),
+            epochs: try EpochMetrics.read(path: metrics),
             steps: try optional("steps.csv") { try StepsReader.read(path: $0) } ?? [],
             confusion: try optional("confusion.json") { try ConfusionRecord.load(path: $0) },
             filters: try optional("filters.json") { try ImageGridRecord.load(path: $0) },

@@ -7,7 +7,7 @@ import Foundation
 import NN
 
 extension Trainer {
-    func endOfEpoch(epoch: Int) throws -> JSONObject {
+    func endOfEpoch(epoch: Int) throws -> EpochMetrics {
         let evalStart = monotonicSeconds()
         let last = step >= totalSteps
         let validation = validationEval?.run()
@@ -16,27 +16,16 @@ extension Trainer {
         let local = passes.ownSeen > 0 ? 100 * Double(passes.ownCorrect) / Double(passes.ownSeen) : 0
         let rankAccuracy = comm.allgather([local]).map { $0.first ?? 0 }
         let trainSeconds = sums.seconds, times = sums.times
-        var m = JSONObject()
-        m.set("epoch", .int(epoch))
-        m.set("step", .int(step))
-        m.set("world_size", .int(comm.size))
-        m.set("lr", .double(schedule.at(step: max(step - 1, 0))))
-        m.set("train_loss", .double(sums.lossSum / max(sums.seen, 1)))
-        m.set("train_accuracy", .double(100 * sums.correct / max(sums.seen, 1)))
-        m.set("val_loss", validation.map { .double($0.loss) } ?? .null)
-        m.set("val_accuracy", validation.map { .double($0.accuracy) } ?? .null)
-        m.set("test_loss", .double(test.loss))
-        m.set("test_accuracy", .double(test.accuracy))
-        m.set("test_top5", .double(test.top5))
-        m.set("epoch_seconds", .double(trainSeconds))
-        m.set("eval_seconds", .double(evalSeconds))
-        m.set("images_per_sec", .double(trainSeconds > 0 ? sums.seen / trainSeconds : 0))
-        m.set("compute_seconds", .double(times.compute + times.optimizer))
-        m.set("comm_seconds", .double(times.comm))
-        m.set("data_seconds", .double(times.data))
-        m.set("wait_seconds", .double(times.wait))
-        m.set("rank_train_accuracy", .array(rankAccuracy.map { .double($0) }))
-        if let diagnostics { m.set("diagnostics", diagnostics.measure()) }
+        let diagnosed = diagnostics?.measure()
+        let m = EpochMetrics(
+            epoch: epoch, step: step, worldSize: comm.size, lr: schedule.at(step: max(step - 1, 0)),
+            trainLoss: sums.lossSum / max(sums.seen, 1), trainAccuracy: 100 * sums.correct / max(sums.seen, 1),
+            valLoss: validation?.loss, valAccuracy: validation?.accuracy,
+            testLoss: test.loss, testAccuracy: test.accuracy, testTop5: test.top5,
+            epochSeconds: trainSeconds, imagesPerSec: trainSeconds > 0 ? sums.seen / trainSeconds : 0,
+            computeSeconds: times.compute + times.optimizer, commSeconds: times.comm, dataSeconds: times.data,
+            evalSeconds: evalSeconds, waitSeconds: times.wait, rankTrainAccuracy: rankAccuracy,
+            diagnostics: diagnosed?.layers ?? [], diagnosticsBatch: diagnosed?.batch)
         if last, isRoot {
             try Artifacts.writeConfusion(test, folder: config.output)
             try Artifacts.writeFilters(network, folder: config.output)

@@ -18,7 +18,7 @@ public struct ReplicasDiverged: Error, CustomStringConvertible {
 }
 
 public struct TrainingOutcome {
-    public var epochs: [JSONObject] = []
+    public var epochs: [EpochMetrics] = []
     public var steps = 0
     public var wallSeconds = 0.0
     public var checksum = ""

@@ -28,8 +28,8 @@ final class Diagnostics {
 
     /// `{"layers": [{"name", "act_mean", "act_std", ["dead_fraction"], ["grad_norm", "weight_norm"]}]}`.
     /// Uses (and leaves dirty) the network's gradient buffer: call between steps only.
-    func measure() -> JSONField {
-        guard count > 0 else { return .null }
+    func measure() -> (batch: Int, layers: [LayerDiagnostics])? {
+        guard count > 0 else { return nil }
         loader.load(range: 0..<count, scratch: ids)
         let hook = network.afterLayerBackward, profile = network.profile, fuses = network.fuses
         network.afterLayerBackward = nil; network.profile = nil; network.fuses = false   // every layer's own output
@@ -40,17 +40,16 @@ final class Diagnostics {
                           gradient: network.outputGradient, scale: 1 / Float(count))
         network.backward()
         var offset = 0
-        var layers: [JSONField] = []
+        var layers: [LayerDiagnostics] = []
         for (i, layer) in network.layers.enumerated() {
-            var entry = JSONObject()
-            entry.set("name", .string(layer.name))
+            var entry: [(key: String, value: Double)] = []
             let per = layer.outputShape.count, a = network.activation(i)
             var sum = 0.0, squares = 0.0
             for j in 0..<(per * count) { let v = Double(a[j]); sum += v; squares += v * v }
             let n = Double(per * count)
             let mean = sum / n
-            entry.set("act_mean", .double(mean))
-            entry.set("act_std", .double(max(squares / n - mean * mean, 0).squareRoot()))
+            entry.append(("act_mean", mean))
+            entry.append(("act_std", max(squares / n - mean * mean, 0).squareRoot()))
             if let act = layer as? Activation, act.function == .relu {
                 var dead = 0
                 for unit in 0..<per {
@@ -58,7 +57,7 @@ final class Diagnostics {
                     for b in 0..<count where a[b * per + unit] > 0 { alive = true; break }
                     if !alive { dead += 1 }
                 }
-                entry.set("dead_fraction", .double(Double(dead) / Double(per)))
+                entry.append(("dead_fraction", Double(dead) / Double(per)))
             }
             let params = layer.parameterCount
             if params > 0 {
@@ -67,15 +66,12 @@ final class Diagnostics {
                     g2 += Double(network.gradients[j]) * Double(network.gradients[j])
                     w2 += Double(network.parameters[j]) * Double(network.parameters[j])
                 }
-                entry.set("grad_norm", .double(g2.squareRoot()))
-                entry.set("weight_norm", .double(w2.squareRoot()))
+                entry.append(("grad_norm", g2.squareRoot()))
+                entry.append(("weight_norm", w2.squareRoot()))
                 offset += params
             }
-            layers.append(.object(entry))
+            layers.append(LayerDiagnostics(name: layer.name, values: entry.sorted { $0.key < $1.key }))
         }
-        var o = JSONObject()
-        o.set("batch", .int(count))
-        o.set("layers", .array(layers))
-        return .object(o)
+        return (count, layers)
     }
 }

@@ -72,9 +72,9 @@ public final class RunFiles {
         pendingCount = 0
     }
 
-    public func recordEpoch(_ object: JSONObject) {
+    public func recordEpoch(_ metrics: EpochMetrics) {
         flushSteps()
-        metricsHandle?.write(Data((object.text + "\n").utf8))
+        metricsHandle?.write(Data((metrics.jsonLine + "\n").utf8))
     }
 
     public func close() {

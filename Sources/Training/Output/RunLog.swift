@@ -34,35 +34,25 @@ public final class RunLog {
             + "BLAS threads \(blasThreads()); seed \(config.seed); output \(config.output)")
     }
 
-    public func epoch(_ m: JSONObject, epochs: Int, classes: Int) {
+    public func epoch(_ m: EpochMetrics, epochs: Int, classes: Int) {
         guard enabled else { return }
-        func num(_ key: String) -> Double {
-            if case .double(let v)? = m[key] { return v }
-            if case .int(let v)? = m[key] { return Double(v) }
-            return .nan
+        var line = String(format: "epoch %d/%d  train loss %.4f  ", m.epoch, epochs, m.trainLoss)
+        if let valLoss = m.valLoss, let valAccuracy = m.valAccuracy {
+            line += String(format: "val loss %.4f acc %.2f%%  ", valLoss, valAccuracy)
         }
-        let epoch = num("epoch"), seconds = num("epoch_seconds"), comm = num("comm_seconds")
-        var line = String(format: "epoch %d/%d  train loss %.4f  ", Int(epoch), epochs, num("train_loss"))
-        if case .double = m["val_loss"] {
-            line += String(format: "val loss %.4f acc %.2f%%  ", num("val_loss"), num("val_accuracy"))
-        }
-        line += String(format: "test acc %.2f%%", num("test_accuracy"))
-        if classes > 5 { line += String(format: " top-5 %.2f%%", num("test_top5")) }
-        line += String(format: "  %.0f img/s  allreduce %.1f%%  %.1fs", num("images_per_sec"),
-                        seconds > 0 ? 100 * comm / seconds : 0, seconds)
+        line += String(format: "test acc %.2f%%", m.testAccuracy)
+        if classes > 5 { line += String(format: " top-5 %.2f%%", m.testTop5) }
+        line += String(format: "  %.0f img/s  allreduce %.1f%%  %.1fs", m.imagesPerSec,
+                        m.epochSeconds > 0 ? 100 * m.commSeconds / m.epochSeconds : 0, m.epochSeconds)
         say(line)
-        if case .array(let ranks)? = m["rank_train_accuracy"], ranks.count > 1 {
-            let parts = ranks.enumerated().map { i, v -> String in
-                if case .double(let a) = v { return String(format: "r%d %.2f", i, a) }
-                return "r\(i) ?"
-            }
+        if m.rankTrainAccuracy.count > 1 {
+            let parts = m.rankTrainAccuracy.enumerated().map { i, a in String(format: "r%d %.2f", i, a) }
             say("  own-shard train accuracy: " + parts.joined(separator: "  "))
         }
     }
 
     public func finish(outcome: TrainingOutcome, worldSize: Int) {
-        var acc = Double.nan
-        if case .double(let v)? = outcome.epochs.last?["test_accuracy"] { acc = v }
+        let acc = outcome.epochs.last?.testAccuracy ?? .nan
         say(String(format: "done: %d steps in %.1fs, final test accuracy %.2f%%", outcome.steps, outcome.wallSeconds, acc))
         say("replicas identical on \(worldSize) rank\(worldSize == 1 ? "" : "s") (parameter checksum \(outcome.checksum))")
     }
