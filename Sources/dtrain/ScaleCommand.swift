@@ -69,16 +69,15 @@ struct ScaleProject: ParsableCommand {
             } else if let bench {
                 guard let text = try? String(contentsOfFile: bench, encoding: .utf8) else { throw InputError("\(bench): cannot read") }
                 let line = text.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? text
-                compute = try ComputeCost.fromBenchJSON(line, origin: bench)
-                if sgemm == nil, let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] {
-                    gflops = (o["sgemm_gflops"] as? NSNumber)?.doubleValue ?? .nan
-                }
+                let record = try TrainBenchRecord.decode(line, origin: bench)
+                compute = try ComputeCost(bench: record, origin: bench)
+                if sgemm == nil { gflops = record.sgemmGFLOPs }
             } else {
                 var runConfig = try RunConfig.load(path: config, overrides: ["train.batch_size=\(options.batch)"])
                 runConfig.train.maxSteps = nil
                 let result = try benchmarkTraining(config: runConfig, comm: LocalCommunicator(),
                                                    data: try TrainingData.load(runConfig), steps: 100, warmup: 10)
-                compute = try ComputeCost.fromBenchJSON(result.json(), origin: "dtrain bench train")
+                compute = try ComputeCost(bench: result.record, origin: "dtrain bench train")
                 if sgemm == nil { gflops = result.sgemmGFLOPs }
             }
             if !gflops.isFinite, !options.contrast.isEmpty { gflops = measureSGEMM() }

@@ -60,20 +60,20 @@ public struct ExchangeTiming: Sendable {
         return out
     }
 
-    public var json: JSONObject {
-        var o = JSONObject()
-        o.set("strategy", .string(strategy))
-        o.set("steps", .int(exchange.count))
-        o.set("median_us", .double(1e6 * exchange.median)); o.set("mean_us", .double(1e6 * exchange.mean))
-        o.set("p90_us", .double(1e6 * exchange.p90))
-        o.set("bare_allreduce_bytes", .int(bytes))
-        o.set("bare_allreduce_us", .double(1e6 * bare.median)); o.set("bare_allreduce_repeats", .int(bare.count))
-        o.set("ratio", .double(ratio))
-        o.set("paired_exchange_us", paired.map { .double(1e6 * $0.exchange.median) } ?? .null)
-        o.set("paired_bare_allreduce_us", paired.map { .double(1e6 * $0.bare.median) } ?? .null)
-        o.set("paired_ratio", pairedRatio.map { .double($0) } ?? .null)
-        o.set("arrival_median_us", arrival.map { .double(1e6 * $0.median) } ?? .null)
-        return o
+    /// The figures as `dtrain bench train --json` writes them under "exchange", in microseconds.
+    public var record: ExchangeBenchRecord {
+        var r = ExchangeBenchRecord()
+        r.strategy = strategy
+        r.steps = exchange.count
+        r.medianUs = 1e6 * exchange.median; r.meanUs = 1e6 * exchange.mean; r.p90Us = 1e6 * exchange.p90
+        r.bareAllreduceBytes = bytes
+        r.bareAllreduceUs = 1e6 * bare.median; r.bareAllreduceRepeats = bare.count
+        r.ratio = ratio
+        r.pairedExchangeUs = paired.map { 1e6 * $0.exchange.median }
+        r.pairedBareAllreduceUs = paired.map { 1e6 * $0.bare.median }
+        r.pairedRatio = pairedRatio
+        r.arrivalMedianUs = arrival.map { 1e6 * $0.median }
+        return r
     }
 }
 

@@ -64,27 +64,25 @@ public struct TrainBenchResult {
         return out
     }
 
-    public func json() -> String {
-        var o = JSONObject()
-        o.set("model", .string(model)); o.set("world_size", .int(worldSize)); o.set("batch", .int(batch))
-        o.set("steps", .int(steps)); o.set("step_ms", .double(1000 * stepSeconds))
-        o.set("images_per_sec", .double(imagesPerSecond))
-        o.set("data_ms", .double(1000 * times.data)); o.set("compute_ms", .double(1000 * times.compute))
-        o.set("wait_ms", .double(1000 * times.wait)); o.set("allreduce_ms", .double(1000 * times.comm))
-        o.set("optimizer_ms", .double(1000 * times.optimizer))
-        o.set("rank_compute_ms", .array(rankCompute.map { .double(1000 * $0) }))
-        o.set("sgemm_gflops", .double(sgemmGFLOPs)); o.set("peak_rss_mb", .double(peakRSSMB))
-        o.set("exchange", exchange.map { .object($0.json) } ?? .null)
-        o.set("layers", .array(layers.map { l in
-            var e = JSONObject()
-            e.set("name", .string(l.name)); e.set("kind", .string(l.kind))
-            e.set("forward_ms", .double(1000 * l.forwardSeconds)); e.set("backward_ms", .double(1000 * l.backwardSeconds))
-            e.set("forward_gflops", .double(l.forwardGFLOPs)); e.set("backward_gflops", .double(l.backwardGFLOPs))
-            e.set("fused_into", l.fusedInto.map { .string($0) } ?? .null)
-            return .object(e)
-        }))
-        return o.text
+    /// The result as `dtrain bench train --json` writes it (Core/Records/TrainBenchRecord.swift).
+    public var record: TrainBenchRecord {
+        var r = TrainBenchRecord()
+        r.model = model; r.worldSize = worldSize; r.batch = batch; r.steps = steps
+        r.stepMs = 1000 * stepSeconds; r.imagesPerSec = imagesPerSecond
+        r.dataMs = 1000 * times.data; r.computeMs = 1000 * times.compute; r.waitMs = 1000 * times.wait
+        r.allreduceMs = 1000 * times.comm; r.optimizerMs = 1000 * times.optimizer
+        r.rankComputeMs = rankCompute.map { 1000 * $0 }
+        r.sgemmGFLOPs = sgemmGFLOPs; r.peakRSSMB = peakRSSMB
+        r.exchange = exchange?.record
+        r.layers = layers.map { l in
+            TrainBenchRecord.Layer(name: l.name, kind: l.kind, forwardMs: 1000 * l.forwardSeconds, backwardMs: 1000 * l.backwardSeconds,
+                                   forwardGFLOPs: l.forwardGFLOPs, backwardGFLOPs: l.backwardGFLOPs, fusedInto: l.fusedInto)
+        }
+        return r
     }
+
+    /// One line of JSON: `record`'s text.
+    public func json() -> String { record.jsonText() }
 }
 
 /// Trains `warmup` then `steps` real steps and reports the measured ones.

@@ -1,8 +1,8 @@
-// Files written beside metrics.jsonl at the end of training for the report (the shapes
-// Reports' ConfusionRecord / ImageGridRecord read):
-//   confusion.json  {"classes": K, "matrix": [[K x K counts]], "labels": [...]}  rows = true label
-//   filters.json    {"layer": "conv1", "images": [{"width", "height", "values", "label"}]}  first conv's filters
-//   features.json   the feature maps of one test digit after each conv/activation/pool layer
+// Files written beside metrics.jsonl at the end of training for the report, as the records that
+// Reports reads back (Core/Records/ArtifactRecords.swift), each replaced atomically:
+//   confusion.json  ConfusionRecord: rows = true label, labels "0", "1", ...
+//   filters.json    ImageGridRecord: the first conv's filters (input channel 0)
+//   features.json   ImageGridRecord: one test digit's feature maps after each spatial layer
 
 import Core
 import Foundation
@@ -13,19 +13,13 @@ enum Artifacts {
     static func writeConfusion(_ result: EvaluationResult, folder: String) throws {
         guard let m = result.confusion else { return }
         let k = result.classes
-        let rows = (0..<k).map { t in "[" + (0..<k).map { String(m[t * k + $0]) }.joined(separator: ", ") + "]" }
-        let labels = (0..<k).map { "\"\($0)\"" }.joined(separator: ", ")
-        let text = "{\"classes\": \(k), \"matrix\": [\n  " + rows.joined(separator: ",\n  ") + "\n], \"labels\": [\(labels)]}\n"
-        try writeAtomically(Array(text.utf8), to: folder + "/confusion.json")
+        let matrix = (0..<k).map { t in Array(m[(t * k)..<((t + 1) * k)]) }
+        try ConfusionRecord(classes: k, matrix: matrix, labels: (0..<k).map(String.init)).write(to: folder + "/confusion.json")
     }
 
-    private static func image(width: Int, height: Int, values: UnsafePointer<Float>, label: String) -> String {
-        let v = (0..<(width * height)).map { String(format: "%.6g", values[$0]) }.joined(separator: ",")
-        return "{\"width\": \(width), \"height\": \(height), \"label\": \(jsonQuoted(label)), \"values\": [\(v)]}"
-    }
-
-    private static func grid(layer: String, images: [String]) -> String {
-        "{\"layer\": \(jsonQuoted(layer)), \"images\": [\n  " + images.joined(separator: ",\n  ") + "\n]}\n"
+    private static func image(width: Int, height: Int, values: UnsafePointer<Float>, label: String) -> ImageGridRecord.Image {
+        ImageGridRecord.Image(width: width, height: height, values: Array(UnsafeBufferPointer(start: values, count: width * height)),
+                              label: label)
     }
 
     /// The first convolution's filters, one image per output channel (input channel 0).
@@ -37,7 +31,7 @@ enum Artifacts {
         let images = (0..<conv.outChannels).map {
             image(width: g.kw, height: g.kh, values: base + $0 * per, label: "\(conv.name) filter \($0)")
         }
-        try writeAtomically(Array(grid(layer: conv.name, images: images).utf8), to: folder + "/filters.json")
+        try ImageGridRecord(layer: conv.name, images: images).write(to: folder + "/filters.json")
     }
 
     /// One test digit's feature maps after each spatial layer (at most 8 channels per layer).
@@ -60,6 +54,6 @@ enum Artifacts {
                 images.append(image(width: s.w, height: s.h, values: a + c * s.h * s.w, label: "\(layer.name) ch \(c)"))
             }
         }
-        try writeAtomically(Array(grid(layer: "test digit 0", images: images).utf8), to: folder + "/features.json")
+        try ImageGridRecord(layer: "test digit 0", images: images).write(to: folder + "/features.json")
     }
 }

@@ -76,23 +76,17 @@ public func allreduceReport(samples: [AllreduceSample], fit: RingFit?, ranks: In
     return out
 }
 
-/// The timings and fit as one JSON object.
+/// The timings and fit as one record (`dtrain bench comm --json`).
+public func allreduceRecord(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int) -> AllreduceBenchRecord {
+    AllreduceBenchRecord(worldSize: ranks, repeats: repeats,
+                         samples: samples.map { .init(bytes: $0.bytes, us: 1e6 * $0.seconds, algbwGBs: Double($0.bytes) / $0.seconds / 1e9) },
+                         alphaUs: fit.map { 1e6 * $0.model.alpha }, betaSecondsPerByte: fit?.model.beta,
+                         bandwidthGBs: fit?.model.gigabytesPerSecond, rmsRelativeResidual: fit?.rmsRelativeResidual)
+}
+
+/// The timings and fit as one line of JSON.
 public func allreduceJSON(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int) -> String {
-    var o = JSONObject()
-    o.set("world_size", .int(ranks))
-    o.set("repeats", .int(repeats))
-    o.set("samples", .array(samples.map { s in
-        var e = JSONObject()
-        e.set("bytes", .int(s.bytes)); e.set("us", .double(1e6 * s.seconds))
-        e.set("algbw_gb_s", .double(Double(s.bytes) / s.seconds / 1e9))
-        return .object(e)
-    }))
-    if let fit {
-        o.set("alpha_us", .double(1e6 * fit.model.alpha)); o.set("beta_s_per_byte", .double(fit.model.beta))
-        o.set("bandwidth_gb_s", .double(fit.model.gigabytesPerSecond))
-        o.set("rms_relative_residual", .double(fit.rmsRelativeResidual))
-    }
-    return o.text
+    allreduceRecord(samples: samples, fit: fit, ranks: ranks, repeats: repeats).jsonText()
 }
 
 /// `s` right-aligned in `width` characters (never cut).

@@ -38,20 +38,16 @@ public struct ComputeCost: Sendable {
         self.source = source
     }
 
-    /// (compute_ms + optimizer_ms) / batch from one `dtrain bench train --json` object.
-    public static func fromBenchJSON(_ text: String, origin: String) throws -> ComputeCost {
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            throw InputError("\(origin): not a JSON object (expected the output of dtrain bench train --json)")
+    /// (compute_ms + optimizer_ms) / batch of one `dtrain bench train` record (from a file or
+    /// measured in this process); `origin` names it in errors.
+    public init(bench r: TrainBenchRecord, origin: String) throws {
+        for (key, v) in [("compute_ms", r.computeMs), ("optimizer_ms", r.optimizerMs)] where !v.isFinite {
+            throw InputError("\(origin): key \(key): expected a number")
         }
-        func number(_ key: String) throws -> Double {
-            guard let v = (o[key] as? NSNumber)?.doubleValue, v.isFinite else { throw InputError("\(origin): key \(key): expected a number") }
-            return v
-        }
-        let batch = try number("batch"), ms = try number("compute_ms") + number("optimizer_ms")
-        guard batch > 0, ms > 0 else { throw InputError("\(origin): expected batch > 0 and compute_ms + optimizer_ms > 0") }
-        let world = (o["world_size"] as? NSNumber)?.intValue ?? 1
-        return ComputeCost(secondsPerImage: ms / 1000 / batch,
-                           source: "measured: dtrain bench train at np=\(world), (compute_ms + optimizer_ms) / batch \(Int(batch))")
+        let ms = r.computeMs + r.optimizerMs
+        guard r.batch > 0, ms > 0 else { throw InputError("\(origin): expected batch > 0 and compute_ms + optimizer_ms > 0") }
+        self.init(secondsPerImage: ms / 1000 / Double(r.batch),
+                  source: "measured: dtrain bench train at np=\(r.worldSize), (compute_ms + optimizer_ms) / batch \(r.batch)")
     }
 
     /// Forward + backward FLOPs of one image at `gflops` (an sgemm rate): an optimistic compute

@@ -1,5 +1,5 @@
-// The points of a `launch/scale` sweep: one JSON line per (mode, strategy, np) in points.jsonl —
-// the bench JSON of a run that worked, or its error line — with speedup and efficiency derived
+// The points of a `launch/scale` sweep: one JSON line per (mode, strategy, np) in points.jsonl
+// (ScalePointRecord: the bench JSON of a run that worked, or its error) with speedup and efficiency derived
 // against np=1 of the same mode and strategy, and the CSV written from them.
 
 import Core
@@ -34,29 +34,22 @@ public struct ScalingSweep: Sendable {
         derive()
     }
 
-    /// Reads `folder`/points.jsonl (lines that are not JSON objects are an error naming the line).
+    /// Reads `folder`/points.jsonl, one ScalePointRecord per line (Core/Records/ScalePointRecord.swift);
+    /// a line that is not one is an error naming the line.
     public static func load(folder: String) throws -> ScalingSweep {
         let path = folder + "/points.jsonl"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw InputError("\(path): cannot read") }
         var points: [ScalePoint] = []
         for (i, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw InputError("\(path):\(i + 1): not a JSON object")
-            }
-            func int(_ key: String) throws -> Int {
-                guard let v = (o[key] as? NSNumber)?.intValue else { throw InputError("\(path):\(i + 1): key \(key): expected an integer") }
-                return v
-            }
-            var p = ScalePoint(mode: o["mode"] as? String ?? "?", strategy: o["strategy"] as? String ?? "?",
-                               ranks: try int("np"), batchPerRank: try int("batch_per_rank"),
-                               oversubscribed: (o["oversubscribed"] as? NSNumber)?.boolValue ?? false,
-                               error: (o["status"] as? String) == "ok" ? nil : (o["error"] as? String ?? "failed"))
+            let origin = "\(path):\(i + 1)"
+            let r = try ScalePointRecord.decode(String(line), origin: origin)
+            var p = ScalePoint(mode: r.mode ?? "?", strategy: r.strategy ?? "?", ranks: r.np, batchPerRank: r.batchPerRank,
+                               oversubscribed: r.oversubscribed, error: r.failure)
             if p.ok {
-                guard let b = o["bench"] as? [String: Any] else { throw InputError("\(path):\(i + 1): status ok but no bench object") }
-                func ms(_ key: String) -> Double { (b[key] as? NSNumber)?.doubleValue ?? .nan }
-                p.imagesPerSecond = ms("images_per_sec"); p.stepMs = ms("step_ms"); p.computeMs = ms("compute_ms")
-                p.allreduceMs = ms("allreduce_ms"); p.dataMs = ms("data_ms"); p.waitMs = ms("wait_ms"); p.optimizerMs = ms("optimizer_ms")
-                p.sgemmGFLOPs = ms("sgemm_gflops")
+                guard let b = r.bench else { throw InputError("\(origin): status ok but no bench object") }
+                p.imagesPerSecond = b.imagesPerSec; p.stepMs = b.stepMs; p.computeMs = b.computeMs
+                p.allreduceMs = b.allreduceMs; p.dataMs = b.dataMs; p.waitMs = b.waitMs; p.optimizerMs = b.optimizerMs
+                p.sgemmGFLOPs = b.sgemmGFLOPs
             }
             points.append(p)
         }
