@@ -57,6 +57,7 @@ public final class ThreadWorld: @unchecked Sendable {
     private var waiting = 0
     private var generation = 0
     private var finished: [Bool]
+    private var finishedCount = 0
     private var firstFailure: Error?
     private var settled = 0
     /// Step announced by each rank (stall check), Int.min before any.
@@ -165,8 +166,8 @@ public final class ThreadWorld: @unchecked Sendable {
 
     /// The ranks that returned, when they leave every waiting rank waiting forever; under the mutex.
     private func unmatched() -> [Int]? {
-        let gone = finished.indices.filter { finished[$0] }
-        return !gone.isEmpty && waiting + gone.count == size ? gone : nil
+        guard finishedCount > 0, waiting + finishedCount == size else { return nil }
+        return finished.indices.filter { finished[$0] }
     }
 
     /// Records the first failure and wakes every waiting rank; under the mutex.
@@ -187,6 +188,7 @@ public final class ThreadWorld: @unchecked Sendable {
     private func rankReturned(_ rank: Int, failure: Error?) {
         lock()
         finished[rank] = true
+        finishedCount += 1
         settled += 1
         if let failure { fail(failure) }
         pthread_cond_broadcast(barrierCond)
@@ -222,8 +224,8 @@ public final class ThreadWorld: @unchecked Sendable {
             for q in 1..<size where announced[q] < step { late = true; break }
             if !late { break }
             if firstFailure != nil { park() }
-            let gone = (1..<size).filter { finished[$0] && announced[$0] < step }
-            if !gone.isEmpty {
+            if finishedCount > 0, case let gone = (1..<size).filter({ finished[$0] && announced[$0] < step }),
+               !gone.isEmpty {
                 fail(ThreadWorldError.unmatchedCollective(rank: 0, finished: gone))
                 park()
             }
