@@ -46,14 +46,12 @@ let package = Package(
                 swiftSettings: optimise + vectorUnits),
         .target(name: "Datasets", dependencies: ["NN", "CZlib"], swiftSettings: optimise),
         .target(name: "Collective", dependencies: ["CMPI"], swiftSettings: optimise),
-        .target(name: "Training", dependencies: ["NN", "Datasets", "Collective",
-                                                 .product(name: "Yams", package: "Yams")],
-                swiftSettings: optimise),
+        .target(name: "Training", dependencies: ["NN", "Datasets", "Collective"], swiftSettings: optimise),
         .target(name: "Reports", dependencies: ["Training", "NN", "CZlib"], swiftSettings: optimise),
 
         // MARK: executable
         .executableTarget(name: "dtrain", dependencies: [
-            "Training", "Reports", "Collective", "NN", "Datasets",
+            "Training", "Reports", "Collective", "NN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
 
