@@ -169,7 +169,6 @@ public final class Network {
 public final class LayerProfile {
     public var forward: [Double], backward: [Double]
     public init(layers: Int) { forward = Array(repeating: 0, count: layers); backward = forward }
-    public func reset() { for i in forward.indices { forward[i] = 0; backward[i] = 0 } }
 }
 
 @inline(__always)
