@@ -57,7 +57,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
-        checkRoot(root)
+        checkRoot(root, "reduceSum")
         guard let base = buffer.baseAddress else { return }
         forEachChunk(buffer.count) { offset, count in
             let send: UnsafeRawPointer? = rank == root ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(base + offset)
@@ -148,12 +148,12 @@ public final class MPICommunicator: Communicator {
     // MARK: broadcast, gather, barrier
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
-        checkRoot(root)
+        checkRoot(root, "broadcast")
         broadcastRaw(UnsafeMutableRawBufferPointer(buffer), root: root)
     }
 
     public func broadcast(bytes: [UInt8], root: Int) -> [UInt8] {
-        checkRoot(root)
+        checkRoot(root, "broadcast(bytes:)")
         var length = Int64(rank == root ? bytes.count : 0)
         check(MPI_Bcast(&length, 1, cmpi_int64(), Int32(root), comm), "MPI_Bcast")
         var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length))
@@ -228,8 +228,9 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    private func checkRoot(_ root: Int) {
-        if !(0..<size).contains(root) { abort(message: "broadcast root \(root) is not a rank of 0..<\(size)", code: 1) }
+    /// Ends the job unless `root` is a rank; `call` names the collective (broadcast or reduceSum).
+    private func checkRoot(_ root: Int, _ call: String) {
+        if !(0..<size).contains(root) { abort(message: "\(call): root \(root) is not a rank of 0..<\(size)", code: 1) }
     }
 
     private func check(_ code: Int32, _ call: String) {
