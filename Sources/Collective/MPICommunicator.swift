@@ -36,6 +36,19 @@ public final class MPICommunicator: Communicator {
         try mpiThrowing(MPI_Comm_size(comm, &n), "MPI_Comm_size")
         rank = Int(r)
         size = Int(n)
+        arrivalSlots = .allocate(capacity: max(size, 1))
+        arrivalLate = .allocate(capacity: max(size, 1))
+    }
+
+    deinit {
+        // A rank's last announcement may still be in flight from arrivalSlots: complete it first
+        // (finalize does the same); rank 0's receives all completed inside arrive.
+        var finalized: Int32 = 0
+        if rank != 0, size > 1, MPI_Finalized(&finalized) == cmpi_success(), finalized == 0 {
+            _ = MPI_Wait(&arrivalRequests[0], cmpi_status_ignore())
+        }
+        arrivalSlots.deallocate()
+        arrivalLate.deallocate()
     }
 
     // MARK: reductions
@@ -93,7 +106,10 @@ public final class MPICommunicator: Communicator {
     // MARK: stall detection
 
     private static let arrivalTag: Int32 = 0x57A1
-    private lazy var arrivalSlots = UnsafeMutablePointer<Int64>.allocate(capacity: max(size, 1))
+    /// The stall check's announced steps (one per rank) and the ranks not yet arrived; allocated
+    /// once in init, freed in deinit.
+    private let arrivalSlots: UnsafeMutablePointer<Int64>
+    private let arrivalLate: UnsafeMutablePointer<Int32>
     private lazy var arrivalRequests = [MPI_Request?](repeating: cmpi_request_null(), count: max(size, 1))
 
     public func arrive(step: Int, warnAfter: Double, stalled: ([Int], Double) -> Void) {
@@ -136,8 +152,6 @@ public final class MPICommunicator: Communicator {
             if waited > 50e-6 { sched_yield() }
         }
     }
-
-    private lazy var arrivalLate = UnsafeMutablePointer<Int32>.allocate(capacity: max(size, 1))
 
     private func monotonicNow() -> Double {
         var ts = timespec()
