@@ -48,14 +48,12 @@ let package = Package(
                 swiftSettings: optimise + vectorUnits),
         .target(name: "Datasets", dependencies: ["Core", "NN", "CZlib"], swiftSettings: optimise),
         .target(name: "Collective", dependencies: ["Core", "CMPI"], swiftSettings: optimise),
-        .target(name: "Training", dependencies: ["Core", "NN", "Datasets", "Collective",
-                                                 .product(name: "Yams", package: "Yams")],
-                swiftSettings: optimise),
+        .target(name: "Training", dependencies: ["Core", "NN", "Datasets", "Collective"], swiftSettings: optimise),
         .target(name: "Reports", dependencies: ["Core", "Training", "NN", "CZlib"], swiftSettings: optimise),
 
         // MARK: executable
         .executableTarget(name: "dtrain", dependencies: [
-            "Core", "Training", "Reports", "Collective", "NN", "Datasets",
+            "Core", "Training", "Reports", "Collective", "NN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimise),
 

@@ -1,5 +1,7 @@
-// Communicator: the collective operations dtrain's data-parallel training needs, over any backend
-// (MPI across processes, or the single-process identity). Nothing MPI-typed crosses this API.
+// Communicator: the collective operations dtrain's data-parallel training needs, over any backend:
+// MPICommunicator (MPI across processes), LocalCommunicator (the single-process identity) and
+// ThreadCommunicator (P ranks as threads of one process, over shared memory, for tests). Nothing
+// MPI-typed crosses this API.
 // All collectives are blocking and must be called by every rank in the same order with the same
 // counts; the one exception is startAllreduceSum/wait, for overlapping gradient buckets with backward.
 
@@ -11,7 +13,7 @@ public protocol Communicator: AnyObject {
     var rank: Int { get }
     /// The number of ranks in the job.
     var size: Int { get }
-    /// "mpi" or "local".
+    /// "mpi", "local" or "threads".
     var kind: String { get }
 
     /// Element-wise sum across ranks, in place: every rank ends with the same sums.
@@ -51,7 +53,7 @@ public protocol Communicator: AnyObject {
 }
 
 /// A reduction started by `startAllreduceSum`, opaque to callers. The MPI backend keeps its
-/// requests in `state`; nil means complete (the local backend's reductions always are).
+/// requests in `state`; nil means complete (the local and thread backends' reductions always are).
 public final class PendingReduction {
     var state: AnyObject?
 

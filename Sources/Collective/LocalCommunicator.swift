@@ -20,14 +20,14 @@ public final class LocalCommunicator: Communicator {
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) {}
     public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {}
-    public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) { checkRoot(root) }
+    public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) { checkRoot(root, "reduceSum") }
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
-        checkRoot(root)
+        checkRoot(root, "broadcast")
     }
 
     public func broadcast(bytes: [UInt8], root: Int) -> [UInt8] {
-        checkRoot(root)
+        checkRoot(root, "broadcast(bytes:)")
         return bytes
     }
 
@@ -49,7 +49,8 @@ public final class LocalCommunicator: Communicator {
     public func wait(_ pending: PendingReduction) {}
     public func arrive(step: Int, warnAfter: Double, stalled: ([Int], Double) -> Void) {}
 
-    private func checkRoot(_ root: Int) {
-        if root != 0 { abort(message: "broadcast root \(root) is not a rank of a world of size 1", code: 1) }
+    /// Ends the process unless `root` is 0; `call` names the collective (broadcast or reduceSum).
+    private func checkRoot(_ root: Int, _ call: String) {
+        if root != 0 { abort(message: "\(call): root \(root) is not a rank of a world of size 1", code: 1) }
     }
 }

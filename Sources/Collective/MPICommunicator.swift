@@ -37,6 +37,19 @@ public final class MPICommunicator: Communicator {
         try mpiThrowing(MPI_Comm_size(comm, &n), "MPI_Comm_size")
         rank = Int(r)
         size = Int(n)
+        arrivalSlots = .allocate(capacity: max(size, 1))
+        arrivalLate = .allocate(capacity: max(size, 1))
+    }
+
+    deinit {
+        // A rank's last announcement may still be in flight from arrivalSlots: complete it first
+        // (finalize does the same); rank 0's receives all completed inside arrive.
+        var finalized: Int32 = 0
+        if rank != 0, size > 1, MPI_Finalized(&finalized) == cmpi_success(), finalized == 0 {
+            _ = MPI_Wait(&arrivalRequests[0], cmpi_status_ignore())
+        }
+        arrivalSlots.deallocate()
+        arrivalLate.deallocate()
     }
 
     // MARK: reductions
@@ -58,7 +71,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
-        checkRoot(root)
+        checkRoot(root, "reduceSum")
         guard let base = buffer.baseAddress else { return }
         forEachChunk(buffer.count) { offset, count in
             let send: UnsafeRawPointer? = rank == root ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(base + offset)
@@ -94,7 +107,10 @@ public final class MPICommunicator: Communicator {
     // MARK: stall detection
 
     private static let arrivalTag: Int32 = 0x57A1
-    private lazy var arrivalSlots = UnsafeMutablePointer<Int64>.allocate(capacity: max(size, 1))
+    /// The stall check's announced steps (one per rank) and the ranks not yet arrived; allocated
+    /// once in init, freed in deinit.
+    private let arrivalSlots: UnsafeMutablePointer<Int64>
+    private let arrivalLate: UnsafeMutablePointer<Int32>
     private lazy var arrivalRequests = [MPI_Request?](repeating: cmpi_request_null(), count: max(size, 1))
 
     public func arrive(step: Int, warnAfter: Double, stalled: ([Int], Double) -> Void) {
@@ -138,8 +154,6 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    private lazy var arrivalLate = UnsafeMutablePointer<Int32>.allocate(capacity: max(size, 1))
-
     private func monotonicNow() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -149,12 +163,12 @@ public final class MPICommunicator: Communicator {
     // MARK: broadcast, gather, barrier
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
-        checkRoot(root)
+        checkRoot(root, "broadcast")
         broadcastRaw(UnsafeMutableRawBufferPointer(buffer), root: root)
     }
 
     public func broadcast(bytes: [UInt8], root: Int) -> [UInt8] {
-        checkRoot(root)
+        checkRoot(root, "broadcast(bytes:)")
         var length = Int64(rank == root ? bytes.count : 0)
         check(MPI_Bcast(&length, 1, cmpi_int64(), Int32(root), comm), "MPI_Bcast")
         var result = rank == root ? bytes : [UInt8](repeating: 0, count: Int(length))
@@ -229,8 +243,9 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    private func checkRoot(_ root: Int) {
-        if !(0..<size).contains(root) { abort(message: "broadcast root \(root) is not a rank of 0..<\(size)", code: 1) }
+    /// Ends the job unless `root` is a rank; `call` names the collective (broadcast or reduceSum).
+    private func checkRoot(_ root: Int, _ call: String) {
+        if !(0..<size).contains(root) { abort(message: "\(call): root \(root) is not a rank of 0..<\(size)", code: 1) }
     }
 
     private func check(_ code: Int32, _ call: String) {

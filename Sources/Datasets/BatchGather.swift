@@ -18,28 +18,41 @@ public struct Normalization: Equatable {
 
 /// Writes images `indices` of `set` to `x` (indices.count x imageSize floats) and their labels to `labels`.
 /// File-backed sets read each image with one pread into a small stack buffer, so no pixel
-/// buffer is held between batches.
-public func gather(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, into x: UnsafeMutablePointer<Float>,
-                   labels: UnsafeMutablePointer<Int32>, normalization: Normalization?) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { table in
+/// buffer is held between batches; a failed read throws (DataReadError, or InputError when the
+/// file shrank since it was checked).
+public func gatherSamples(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, into x: UnsafeMutablePointer<Float>,
+                          labels: UnsafeMutablePointer<Int32>, normalization: Normalization?) throws {
+    try withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { table in
         for p in 0 ..< 256 {
             let v = Float(p) / 255
             table[p] = normalization.map { (v - $0.mean) / $0.std } ?? v
         }
         let size = set.imageSize
         let t = table.baseAddress!
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(size, 1)) { image in
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(size, 1)) { image in
             let bytes = image.baseAddress!
-            set.labels.withUnsafeBufferPointer { setLabels in
+            try set.labels.withUnsafeBufferPointer { setLabels in
                 for (row, index) in indices.enumerated() {
                     let i = Int(index)
                     precondition(i >= 0 && i < set.count, "sample index \(i) outside 0..<\(set.count)")
                     let dst = x + row * size
-                    set.copyImage(i, to: bytes)
+                    try set.copyImage(i, to: bytes)
                     for k in 0 ..< size { dst[k] = t[Int(bytes[k])] }
                     labels[row] = setLabels[i]
                 }
             }
         }
+    }
+}
+
+/// `gatherSamples` for callers that cannot throw yet (Training's BatchLoader): a read error ends
+/// the process with the error's message instead of returning. Switch to `gatherSamples`.
+@available(*, deprecated, message: "use the throwing gatherSamples; a read error here ends the process")
+public func gather(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, into x: UnsafeMutablePointer<Float>,
+                   labels: UnsafeMutablePointer<Int32>, normalization: Normalization?) {
+    do {
+        try gatherSamples(set, indices: indices, into: x, labels: labels, normalization: normalization)
+    } catch {
+        fatalError("\(error)")
     }
 }

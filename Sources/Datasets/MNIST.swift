@@ -35,13 +35,16 @@ public struct ImageSet {
     /// Bytes per image: channels x height x width.
     public var imageSize: Int { channels * height * width }
 
-    /// Every pixel, (count, channels, height, width) — read from the file when file-backed.
+    /// Every pixel, (count, channels, height, width) — read from the file when file-backed
+    /// (throws as `copyImage` does).
     public var pixels: [UInt8] {
-        var out = [UInt8](repeating: 0, count: count * imageSize)
-        out.withUnsafeMutableBufferPointer { buffer in
-            for i in 0..<count { copyImage(i, to: buffer.baseAddress! + i * imageSize) }
+        get throws {
+            var out = [UInt8](repeating: 0, count: count * imageSize)
+            try out.withUnsafeMutableBufferPointer { buffer in
+                for i in 0..<count { try copyImage(i, to: buffer.baseAddress! + i * imageSize) }
+            }
+            return out
         }
-        return out
     }
 
     /// Whether the pixels are read from a file on demand.
@@ -62,14 +65,15 @@ public struct ImageSet {
                         labels: Array(labels[range]), classes: classes)
     }
 
-    /// Copies the u8 pixels of image `i` to `dst` (imageSize bytes).
+    /// Copies the u8 pixels of image `i` to `dst` (imageSize bytes). A file-backed set throws
+    /// when the file fails to read or shrank since it was checked (`PixelFile.read`).
     @inline(__always)
-    func copyImage(_ i: Int, to dst: UnsafeMutablePointer<UInt8>) {
+    func copyImage(_ i: Int, to dst: UnsafeMutablePointer<UInt8>) throws {
         switch storage {
         case let .memory(bytes, first):
             bytes.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + (first + i) * imageSize, count: imageSize) }
         case let .file(file, first):
-            file.read(image: first + i, into: dst)
+            try file.read(image: first + i, into: dst)
         }
     }
 }
@@ -94,18 +98,31 @@ final class PixelFile {
 
     deinit { close(fd) }
 
-    /// Reads `images` consecutive images starting at `image`.
-    func read(image: Int, count images: Int = 1, into dst: UnsafeMutablePointer<UInt8>) {
+    /// Reads `images` consecutive images starting at `image`. The file was complete when opened,
+    /// so a failure now is a broken disk (DataReadError, exit 1) or a file cut short under us
+    /// (InputError, exit 2).
+    func read(image: Int, count images: Int = 1, into dst: UnsafeMutablePointer<UInt8>) throws {
         var done = 0
         let total = images * imageSize
         while done < total {
             let n = pread(fd, dst + done, total - done, off_t(payloadOffset + image * imageSize + done))
             if n < 0 && errno == EINTR { continue }
-            // the file was complete when opened; a failure now is a broken disk or a file changed under us
-            precondition(n > 0, "\(path): reading image \(image) failed (\(n < 0 ? errnoText() : "file shrank"))")
+            if n < 0 { throw DataReadError(path: path, image: image, reason: errnoText()) }
+            if n == 0 {
+                throw InputError("\(path): file shrank while training read it: image \(image) ends past the end of the file "
+                                 + "(was the data replaced during the run?)")
+            }
             done += n
         }
     }
+}
+
+/// A data file that was readable when it was checked failed to read later (an I/O error).
+public struct DataReadError: Error, CustomStringConvertible {
+    public let path: String
+    public let image: Int
+    public let reason: String
+    public var description: String { "\(path): reading image \(image) failed (\(reason))" }
 }
 
 public enum MNIST {

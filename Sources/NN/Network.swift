@@ -1,7 +1,8 @@
 // A network built from a plan: its layers, ONE flat parameter buffer and ONE flat gradient buffer
 // with the same layout (per layer: weight then bias, PyTorch order), and per-layer activation and
-// gradient buffers sized for the largest batch seen. After `reserve(batch:)` a training step
-// (forward, loss, backward) allocates nothing.
+// gradient buffers sized for the largest batch seen. After `reserve(batch:)` and one training
+// step, further steps (forward, loss, backward) at that batch size or smaller allocate nothing
+// (the first backward may allocate a convolution's dx workspace: Layers/Layer.swift).
 
 import Core
 import Foundation
@@ -166,7 +167,6 @@ public final class Network {
 public final class LayerProfile {
     public var forward: [Double], backward: [Double]
     public init(layers: Int) { forward = Array(repeating: 0, count: layers); backward = forward }
-    public func reset() { for i in forward.indices { forward[i] = 0; backward[i] = 0 } }
 }
 
 @inline(__always)

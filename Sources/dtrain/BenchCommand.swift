@@ -32,11 +32,15 @@ struct BenchTrain: ParsableCommand {
     @Option(name: .long, help: "Measured steps.") var steps: Int = 200
     @Option(name: .long, help: "Warm-up steps (not measured).") var warmup: Int = 20
     @Flag(name: .long, help: "Print one JSON object.") var json = false
-    @Option(name: .long, help: "Communicator: auto, local or mpi.") var comm: CommKind = .auto
+    @OptionGroup var communicator: CommOptions
+
+    func validate() throws {
+        try requirePositive(steps, "--steps", "number of steps")
+        try requireNonNegative(warmup, "--warmup", "number of steps")
+    }
 
     func run() throws {
-        try withCommunicator(comm) { comm in
-            guard steps > 0, warmup >= 0 else { throw InputError("--steps must be > 0 and --warmup >= 0") }
+        try withCommunicator(communicator.comm) { comm in
             let runConfig = try RunConfig.load(path: config, overrides: overrides)
             let data = try TrainingData.load(runConfig)
             let result = try benchmarkTraining(config: runConfig, comm: comm, data: data, steps: steps, warmup: warmup)
@@ -57,16 +61,22 @@ struct BenchConv: ParsableCommand {
     @Option(name: .long, help: "Batch size.") var batch: Int = 64
     @Option(name: .long, help: "Timed passes.") var repeats: Int = 5
 
+    func validate() throws {
+        _ = try parseShape(input, "--input")
+        try requirePositive(out, "--out", "number of channels")
+        try requirePositive(kernel, "--kernel", "size")
+        try requirePositive(stride, "--stride", "stride")
+        try requireNonNegative(pad, "--pad", "padding")
+        try requirePositive(batch, "--batch", "batch size")
+        try requirePositive(repeats, "--repeats", "number of passes")
+    }
+
     func run() throws {
-        do {
-            let dims = input.split(separator: ",").compactMap { Int($0) }
-            guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else { throw InputError("--input \(input): expected C,H,W") }
-            let r = try benchmarkConv(input: Shape(dims[0], dims[1], dims[2]), out: out, kernel: kernel, stride: stride,
-                                      pad: pad, batch: batch, repeats: repeats)
-            print(String(format: "conv %@ -> %d, %dx%d s%d p%d, batch %d: forward %.1f GFLOP/s, backward %.1f GFLOP/s; sgemm %.1f GFLOP/s (forward %.0f%%, backward %.0f%%)",
-                         input, out, kernel, kernel, stride, pad, batch, r.forwardGFLOPs, r.backwardGFLOPs, r.sgemmGFLOPs,
-                         100 * r.forwardGFLOPs / r.sgemmGFLOPs, 100 * r.backwardGFLOPs / r.sgemmGFLOPs))
-        } catch { throw CommandFailure.from(error) }
+        let r = try benchmarkConv(input: try parseShape(input, "--input"), out: out, kernel: kernel, stride: stride,
+                                  pad: pad, batch: batch, repeats: repeats)
+        print(String(format: "conv %@ -> %d, %dx%d s%d p%d, batch %d: forward %.1f GFLOP/s, backward %.1f GFLOP/s; sgemm %.1f GFLOP/s (forward %.0f%%, backward %.0f%%)",
+                     input, out, kernel, kernel, stride, pad, batch, r.forwardGFLOPs, r.backwardGFLOPs, r.sgemmGFLOPs,
+                     100 * r.forwardGFLOPs / r.sgemmGFLOPs, 100 * r.backwardGFLOPs / r.sgemmGFLOPs))
     }
 }
 
@@ -85,11 +95,18 @@ struct BenchComm: ParsableCommand {
     @Option(name: .long, help: "Warm-up allreduces per size (not timed).") var warmup: Int = 3
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Option(name: .long, help: "Save the fit as JSON here (read by dtrain summary --world and dtrain scale).") var save: String?
-    @Option(name: .long, help: "Communicator: auto, local or mpi.") var comm: CommKind = .auto
+    @OptionGroup var communicator: CommOptions
+
+    func validate() throws {
+        try requirePositive(repeats, "--repeats", "number of repeats")
+        try requireNonNegative(warmup, "--warmup", "number of allreduces")
+        if let sizes {
+            do { _ = try parseByteSizes(sizes) } catch let e as InputError { throw ValidationError(e.message) }
+        }
+    }
 
     func run() throws {
-        try withCommunicator(comm) { comm in
-            guard repeats > 0, warmup >= 0 else { throw InputError("--repeats must be > 0 and --warmup >= 0") }
+        try withCommunicator(communicator.comm) { comm in
             let bytes = try sizes.map(parseByteSizes) ?? defaultAllreduceSizes
             guard comm.size > 1 else {
                 print("world size 1: an allreduce of one rank moves nothing, so there is nothing to measure; "

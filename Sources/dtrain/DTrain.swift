@@ -10,7 +10,7 @@ struct DTrain: ParsableCommand {
         commandName: "dtrain",
         abstract: "Data-parallel CNN training on MPI + OpenBLAS.",
         discussion: """
-            Run under mpirun for data parallelism (mpirun -np 4 dtrain train --config configs/lenet5.yaml),
+            Run under mpirun for data parallelism (mpirun -np 4 dtrain train --config configs/lenet5.yaml), \
             or as a single process without it. Exit codes: 0 ok, 2 bad input, 3 training diverged, 1 other.
             """,
         subcommands: [Train.self, Eval.self, Summary.self, Export.self, Bench.self, ExperimentRun.self, ReportCommand.self, Scale.self, SelfTestComm.self])
@@ -20,20 +20,25 @@ struct DTrain: ParsableCommand {
 enum Entry {
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        var command: ParsableCommand
         do {
-            var command = try DTrain.parseAsRoot()
+            command = try DTrain.parseAsRoot()
+        } catch {
+            exitForHelp(error)
+            CommandFailure.arguments(error).exit()
+        }
+        do {
             try command.run()
         } catch {
-            let code = DTrain.exitCode(for: error)
-            if code == .success {
-                print(DTrain.fullMessage(for: error))
-                exit(0)
-            }
-            if let failure = error as? CommandFailure { failure.exit() }
-            // an argument the parser refused: bad input
-            FileHandle.standardError.write(Data((DTrain.fullMessage(for: error) + "\n").utf8))
-            if error is ExitCode { exit(code.rawValue) }
-            exit(2)
+            exitForHelp(error)  // --help and `dtrain help` are commands whose run() throws the help text
+            CommandFailure.from(error).exit()
         }
+    }
+
+    /// Prints the help text and exits 0 when `error` is the parser's request for help.
+    private static func exitForHelp(_ error: Error) {
+        guard DTrain.exitCode(for: error) == .success, !(error is CommandFailure) else { return }
+        print(DTrain.fullMessage(for: error))
+        exit(0)
     }
 }

@@ -19,11 +19,10 @@ struct Eval: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
-    @Option(name: .long, help: "Communicator: auto, local or mpi.")
-    var comm: CommKind = .auto
+    @OptionGroup var communicator: CommOptions
 
     func run() throws {
-        try withCommunicator(comm) { comm in
+        try withCommunicator(communicator.comm) { comm in
             let report = try evaluateCheckpoint(checkpoint, dataDirectory: data, comm: comm)
             if comm.rank == 0 { print(json ? report.json() : report.text(), terminator: json ? "\n" : "") }
         }
@@ -41,9 +40,7 @@ struct Export: ParsableCommand {
     var to: String
 
     func run() throws {
-        do {
-            let written = try NumpyExport.export(checkpoint: checkpoint, to: to)
-            print("wrote \(written.count) files to \(to)")
-        } catch { throw CommandFailure.from(error) }
+        let written = try NumpyExport.export(checkpoint: checkpoint, to: to)
+        print("wrote \(written.count) files to \(to)")
     }
 }

@@ -16,10 +16,10 @@ struct ExperimentRun: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a key in every variant (repeatable).") var overrides: [String] = []
     @Option(name: .long, help: "Run only the variants with these names (comma-separated).") var only: String?
     @Option(name: .long, help: "Experiment folder instead of the file's output.") var output: String?
-    @Option(name: .long, help: "Communicator: auto, local or mpi.") var comm: CommKind = .auto
+    @OptionGroup var communicator: CommOptions
 
     func run() throws {
-        try withCommunicator(comm) { comm in
+        try withCommunicator(communicator.comm) { comm in
             var experiment = try Experiment.load(path: file)
             if let output { experiment.output = output }
             let wanted = only.map { Set($0.split(separator: ",").map(String.init)) }
@@ -50,9 +50,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "A run folder (with metrics.jsonl) or an experiment folder of runs.") var folder: String
 
     func run() throws {
-        do {
-            let written = try Report.build(folder: folder)
-            print("wrote \(written.count) files; open \(folder)/report.html")
-        } catch { throw CommandFailure.from(error) }
+        let written = try Report.build(folder: folder)
+        print("wrote \(written.count) files; open \(folder)/report.html")
     }
 }

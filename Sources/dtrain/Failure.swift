@@ -1,5 +1,7 @@
-// How a failure ends the process: one line on stderr and the documented exit code. Under MPI a
-// failing rank takes the whole job down with MPI_Abort (never leaving the others blocked in a
+// How a failure ends the process: one line on stderr and the documented exit code. The one map
+// from errors to exit codes is here: `CommandFailure.from` for what a command's run() throws,
+// `CommandFailure.arguments` for what the argument parser (and every validate()) throws. Under MPI
+// a failing rank takes the whole job down with MPI_Abort (never leaving the others blocked in a
 // collective); ranks other than 0 give rank 0 a moment to report first, so a failure every rank
 // sees (a bad config) is printed once.
 
@@ -21,6 +23,20 @@ struct CommandFailure: Error {
         case let e as CommandFailure: return e
         default: return CommandFailure(message: "\(error)", code: 1)
         }
+    }
+
+    /// An error of the argument parser or of a command's validate(): bad input, exit 2 (an
+    /// ExitCode keeps its own), one line with the parser's hint folded in.
+    static func arguments(_ error: Error) -> CommandFailure {
+        var message = DTrain.message(for: error)
+            .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: "; ")
+        let full = DTrain.fullMessage(for: error)
+        if let start = full.range(of: "See '"), let end = full.range(of: "' for more", range: start.upperBound..<full.endIndex) {
+            message += " (see '\(full[start.upperBound..<end.lowerBound])')"
+        }
+        if let code = error as? ExitCode { return CommandFailure(message: message, code: code.rawValue) }
+        return CommandFailure(message: message, code: 2)
     }
 
     func exit() -> Never {
@@ -52,5 +68,3 @@ func withCommunicator(_ kind: CommKind, _ body: (Communicator) throws -> Void) t
         throw failure
     }
 }
-
-extension CommKind: ExpressibleByArgument {}

@@ -24,6 +24,10 @@ struct ProjectionOptions: ParsableArguments {
     @Option(name: .long, help: "Allreduce fit (default: runs/comm-fit.json when present).") var fit: String?
     @Option(name: .long, help: "Images per rank per step (weak scaling).") var batch: Int = 64
 
+    func validate() throws {
+        try requirePositive(batch, "--batch", "number of images")
+    }
+
     /// The saved fit, if one was named or sits at the default path.
     func loadFit() throws -> RingFit? {
         if let fit { return try CommFitFile.load(fit).fit }
@@ -32,7 +36,6 @@ struct ProjectionOptions: ParsableArguments {
 
     /// One projection group per model: the measured one, then the contrast model at `sgemmGFLOPs`.
     func projections(compute: ComputeCost, sgemmGFLOPs: Double, fit: RingFit?) throws -> [[ScalingProjection]] {
-        guard batch > 0 else { throw InputError("--batch \(batch): expected a positive number of images") }
         let networks = projectionNetworks(fit: fit)
         let main = try NetworkPlan(ModelSpec.load(path: model))
         var groups = [networks.map { ScalingProjection(modelName: main.spec.name, parameters: main.parameterCount, compute: compute,
@@ -59,36 +62,42 @@ struct ScaleProject: ParsableCommand {
     @Option(name: .long, help: "Run config for the in-process measurement.") var config: String = "configs/lenet5.yaml"
     @Option(name: .long, help: "Also write the efficiency plot here (SVG).") var svg: String?
 
+    func validate() throws {
+        if let computeMsPerImage, !(computeMsPerImage > 0 && computeMsPerImage.isFinite) {
+            throw ValidationError("--compute-ms-per-image \(computeMsPerImage): expected a positive number")
+        }
+        if let sgemm, !(sgemm > 0 && sgemm.isFinite) {
+            throw ValidationError("--sgemm \(sgemm): expected a positive number of GFLOP/s")
+        }
+    }
+
     func run() throws {
-        do {
-            var compute: ComputeCost
-            var gflops = sgemm ?? .nan
-            if let computeMsPerImage {
-                guard computeMsPerImage > 0 else { throw InputError("--compute-ms-per-image: expected a positive number") }
-                compute = ComputeCost(secondsPerImage: computeMsPerImage / 1000, source: "given on the command line")
-            } else if let bench {
-                guard let text = try? String(contentsOfFile: bench, encoding: .utf8) else { throw InputError("\(bench): cannot read") }
-                let line = text.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? text
-                let record = try TrainBenchRecord.decode(line, origin: bench)
-                compute = try ComputeCost(bench: record, origin: bench)
-                if sgemm == nil { gflops = record.sgemmGFLOPs }
-            } else {
-                var runConfig = try RunConfig.load(path: config, overrides: ["train.batch_size=\(options.batch)"])
-                runConfig.train.maxSteps = nil
-                let result = try benchmarkTraining(config: runConfig, comm: LocalCommunicator(),
-                                                   data: try TrainingData.load(runConfig), steps: 100, warmup: 10)
-                compute = try ComputeCost(bench: result.record, origin: "dtrain bench train")
-                if sgemm == nil { gflops = result.sgemmGFLOPs }
-            }
-            if !gflops.isFinite, !options.contrast.isEmpty { gflops = measureSGEMM() }
-            let groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: try options.loadFit())
-            print(projectionReport(groups), terminator: "")
-            if let svg {
-                let report = ScalingReport(sweep: ScalingSweep(points: []), projections: groups, fit: nil, command: "", cores: 0)
-                try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
-                print("wrote \(svg)")
-            }
-        } catch { throw CommandFailure.from(error) }
+        var compute: ComputeCost
+        var gflops = sgemm ?? .nan
+        if let computeMsPerImage {
+            compute = ComputeCost(secondsPerImage: computeMsPerImage / 1000, source: "given on the command line")
+        } else if let bench {
+            guard let text = try? String(contentsOfFile: bench, encoding: .utf8) else { throw InputError("\(bench): cannot read") }
+            let line = text.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? text
+            let record = try TrainBenchRecord.decode(line, origin: bench)
+            compute = try ComputeCost(bench: record, origin: bench)
+            if sgemm == nil { gflops = record.sgemmGFLOPs }
+        } else {
+            var runConfig = try RunConfig.load(path: config, overrides: ["train.batch_size=\(options.batch)"])
+            runConfig.train.maxSteps = nil
+            let result = try benchmarkTraining(config: runConfig, comm: LocalCommunicator(),
+                                               data: try TrainingData.load(runConfig), steps: 100, warmup: 10)
+            compute = try ComputeCost(bench: result.record, origin: "dtrain bench train")
+            if sgemm == nil { gflops = result.sgemmGFLOPs }
+        }
+        if !gflops.isFinite, !options.contrast.isEmpty { gflops = measureSGEMM() }
+        let groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: try options.loadFit())
+        print(projectionReport(groups), terminator: "")
+        if let svg {
+            let report = ScalingReport(sweep: ScalingSweep(points: []), projections: groups, fit: nil, command: "", cores: 0)
+            try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
+            print("wrote \(svg)")
+        }
     }
 }
 
@@ -101,24 +110,26 @@ struct ScaleReportCommand: ParsableCommand {
     @Option(name: .long, help: "The command quoted in scale.md.") var command: String = "launch/scale"
     @Option(name: .long, help: "Cores of the machine the sweep ran on (default: this one's).") var cores: Int?
 
+    func validate() throws {
+        if let cores { try requirePositive(cores, "--cores", "number of cores") }
+    }
+
     func run() throws {
-        do {
-            let sweep = try ScalingSweep.load(folder: folder)
-            let fitPath = options.fit ?? (FileManager.default.fileExists(atPath: folder + "/comm-fit.json") ? folder + "/comm-fit.json" : nil)
-            let fit = try fitPath.map { try CommFitFile.load($0).fit } ?? options.loadFit()
-            var groups: [[ScalingProjection]] = []
-            if let compute = sweep.computeCost {
-                let gflops = sweep.points.first { $0.ok && $0.ranks == 1 && $0.sgemmGFLOPs.isFinite }?.sgemmGFLOPs ?? .nan
-                groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: fit)
-            }
-            let report = ScalingReport(sweep: sweep, projections: groups, fit: fit, command: command,
-                                       cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
-            for path in try report.write(folder: folder) { print("wrote \(path)") }
-            if !groups.isEmpty {
-                try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: folder + "/projection.svg"), options: .atomic)
-                print("wrote \(folder)/projection.svg")
-                print(projectionReport(groups), terminator: "")
-            }
-        } catch { throw CommandFailure.from(error) }
+        let sweep = try ScalingSweep.load(folder: folder)
+        let fitPath = options.fit ?? (FileManager.default.fileExists(atPath: folder + "/comm-fit.json") ? folder + "/comm-fit.json" : nil)
+        let fit = try fitPath.map { try CommFitFile.load($0).fit } ?? options.loadFit()
+        var groups: [[ScalingProjection]] = []
+        if let compute = sweep.computeCost {
+            let gflops = sweep.points.first { $0.ok && $0.ranks == 1 && $0.sgemmGFLOPs.isFinite }?.sgemmGFLOPs ?? .nan
+            groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: fit)
+        }
+        let report = ScalingReport(sweep: sweep, projections: groups, fit: fit, command: command,
+                                   cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
+        for path in try report.write(folder: folder) { print("wrote \(path)") }
+        if !groups.isEmpty {
+            try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: folder + "/projection.svg"), options: .atomic)
+            print("wrote \(folder)/projection.svg")
+            print(projectionReport(groups), terminator: "")
+        }
     }
 }

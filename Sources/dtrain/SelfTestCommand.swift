@@ -11,11 +11,10 @@ struct SelfTestComm: ParsableCommand {
         commandName: "selftest-comm", abstract: "Check allreduce, broadcast, gather at this world size.",
         shouldDisplay: false)
 
-    @Option(name: .long, help: "Communicator: auto, local or mpi.")
-    var comm: CommKind = .auto
+    @OptionGroup var communicator: CommOptions
 
     func run() throws {
-        try withCommunicator(comm) { comm in
+        try withCommunicator(communicator.comm) { comm in
             let failures = collectiveSelfCheck(comm)
             let counts = comm.allgather([Double(failures.count)])
             for f in failures { FileHandle.standardError.write(Data("rank \(comm.rank): \(f)\n".utf8)) }

@@ -27,29 +27,21 @@ struct Summary: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of the table.")
     var json = false
 
+    func validate() throws {
+        if let input { _ = try parseShape(input, "--input") }
+        if let world { try requirePositive(world, "--world", "number of ranks") }
+        if fit != nil && world == nil { throw ValidationError("--fit needs --world N") }
+    }
+
     func run() throws {
-        do {
-            let spec = try ModelSpec.load(path: model)
-            var shape: Shape? = nil
-            if let input {
-                let dims = input.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-                guard dims.count == 3, let c = dims[0], let h = dims[1], let w = dims[2], c > 0, h > 0, w > 0 else {
-                    throw InputError("--input \(input): expected C,H,W, three positive integers (e.g. 3,227,227)")
-                }
-                shape = Shape(c, h, w)
-            }
-            var summary = ModelSummary(plan: try NetworkPlan(spec, input: shape))
-            if let world {
-                guard world >= 1 else { throw InputError("--world \(world): expected a positive number of ranks") }
-                let network = try summaryNetwork(fitPath: fit)
-                summary.exchange = gradientExchange(parameters: summary.totalParams, world: world,
-                                                    network: network.model, source: network.source)
-            } else if fit != nil {
-                throw InputError("--fit needs --world N")
-            }
-            print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")
-        } catch {
-            throw CommandFailure.from(error)
+        let spec = try ModelSpec.load(path: model)
+        let shape = try input.map { try parseShape($0, "--input") }
+        var summary = ModelSummary(plan: try NetworkPlan(spec, input: shape))
+        if let world {
+            let network = try summaryNetwork(fitPath: fit)
+            summary.exchange = gradientExchange(parameters: summary.totalParams, world: world,
+                                                network: network.model, source: network.source)
         }
+        print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")
     }
 }

@@ -20,20 +20,23 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Continue from a checkpoint FILE, a run folder's latest.safetensors, or 'auto': the config's output folder's latest if there is one (what launch/train --max-restarts uses).")
     var resume: String?
 
-    @Option(name: .long, help: "Communicator: auto (MPI when started by mpirun), local or mpi.")
-    var comm: CommKind = .auto
+    @OptionGroup var communicator: CommOptions
 
     @Option(name: .long, help: "Write a Chrome trace-event JSON of the first --trace-steps steps (one track per rank).")
     var trace: String?
 
-    @Option(name: .long, help: "Steps recorded by --trace.")
+    @Option(name: .long, help: "Steps recorded by --trace (positive).")
     var traceSteps: Int = 50
 
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
 
+    func validate() throws {
+        try requirePositive(traceSteps, "--trace-steps", "number of steps")
+    }
+
     func run() throws {
-        try withCommunicator(comm) { comm in
+        try withCommunicator(communicator.comm) { comm in
             var point: ResumePoint? = nil
             var runConfig: RunConfig
             if resume == "auto" {
@@ -56,10 +59,7 @@ struct Train: ParsableCommand {
             let trainer = try Trainer(config: runConfig, comm: comm, data: data, quiet: quiet)
             try preflight(try Fingerprint.of(config: runConfig, parameterCount: trainer.network.parameterCount), comm: comm)
             if let note, !quiet { trainer.log.say(note) }
-            if let trace {
-                guard traceSteps > 0 else { throw InputError("--trace-steps: expected a positive number of steps") }
-                trainer.enableTrace(path: trace, steps: traceSteps)
-            }
+            if let trace { trainer.enableTrace(path: trace, steps: traceSteps) }
             if let point { try trainer.resume(from: point) } else { trainer.initializeParameters() }
             _ = try trainer.run()
         }

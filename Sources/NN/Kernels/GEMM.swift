@@ -30,4 +30,3 @@ public func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: In
 
 /// The number of threads OpenBLAS uses (OPENBLAS_NUM_THREADS, or its default).
 public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
-public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }

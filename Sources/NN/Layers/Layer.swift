@@ -3,7 +3,12 @@
 // backward over a batch of N samples in NCHW layout.
 //
 // Invariants: forward caches whatever backward needs; backward writes dx (overwrites) and
-// ACCUMULATES (+=) parameter gradients; neither allocates once `reserve(batch:)` has run.
+// ACCUMULATES (+=) parameter gradients.
+// Allocation: `reserve(batch:)` allocates, growing the per-batch workspaces when n exceeds every
+// earlier n (Network calls it before each pass). forward never allocates. backward allocates once:
+// the first backward of an im2col + GEMM convolution that is asked for dx makes its dcols
+// workspace (at the reserved batch; a first layer is never asked). From then on, passes at the
+// reserved batch size or smaller allocate nothing (Tests/NNTests/AllocationTests.swift).
 
 import Core
 
