@@ -29,19 +29,20 @@ public final class BatchLoader {
 
     deinit { labels.deallocate(); sampleIDs.deallocate() }
 
-    /// Loads the samples whose dataset indices are `indices` (at most `capacity`).
-    public func load(_ indices: UnsafeBufferPointer<Int32>) {
+    /// Loads the samples whose dataset indices are `indices` (at most `capacity`); a failed read
+    /// of a file-backed set throws.
+    public func load(_ indices: UnsafeBufferPointer<Int32>) throws {
         let n = indices.count
         sampleIDs.update(from: indices.baseAddress!, count: n)
-        gather(set, indices: indices, into: x.pointer, labels: labels, normalization: normalization)
+        try gatherSamples(set, indices: indices, into: x.pointer, labels: labels, normalization: normalization)
         if let positive = positiveClass {
             for i in 0..<n { labels[i] = labels[i] == positive ? 1 : 0 }
         }
     }
 
     /// Loads the contiguous dataset range `range`.
-    public func load(range: Range<Int>, scratch: UnsafeMutablePointer<Int32>) {
+    public func load(range: Range<Int>, scratch: UnsafeMutablePointer<Int32>) throws {
         for (i, v) in range.enumerated() { scratch[i] = Int32(v) }
-        load(UnsafeBufferPointer(start: scratch, count: range.count))
+        try load(UnsafeBufferPointer(start: scratch, count: range.count))
     }
 }

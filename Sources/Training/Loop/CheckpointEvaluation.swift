@@ -92,5 +92,5 @@ public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, com
     }
     let evaluator = Evaluator(network: network, set: test, comm: comm, batch: config.train.evalBatch,
                               normalization: config.data.normalize, positiveClass: config.data.positiveClass)
-    return ClassificationReport(checkpoint: point.path, model: config.model.name, result: evaluator.run(confusion: true))
+    return ClassificationReport(checkpoint: point.path, model: config.model.name, result: try evaluator.run(confusion: true))
 }

@@ -10,13 +10,13 @@ extension Trainer {
     func endOfEpoch(epoch: Int) throws -> EpochMetrics {
         let evalStart = monotonicSeconds()
         let last = step >= totalSteps
-        let validation = validationEval?.run()
-        let test = testEval.run(confusion: last)
+        let validation = try validationEval?.run()
+        let test = try testEval.run(confusion: last)
         let evalSeconds = monotonicSeconds() - evalStart
         let local = passes.ownSeen > 0 ? 100 * Double(passes.ownCorrect) / Double(passes.ownSeen) : 0
         let rankAccuracy = comm.allgather([local]).map { $0.first ?? 0 }
         let trainSeconds = sums.seconds, times = sums.times
-        let diagnosed = diagnostics?.measure()
+        let diagnosed = try diagnostics?.measure()
         let m = EpochMetrics(
             epoch: epoch, step: step, worldSize: comm.size, lr: schedule.at(step: max(step - 1, 0)),
             trainLoss: sums.lossSum / max(sums.seen, 1), trainAccuracy: 100 * sums.correct / max(sums.seen, 1),

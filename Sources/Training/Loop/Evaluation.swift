@@ -45,7 +45,7 @@ public final class Evaluator {
 
     deinit { scratch.deallocate(); predictions.deallocate() }
 
-    public func run(confusion wantConfusion: Bool = false) -> EvaluationResult {
+    public func run(confusion wantConfusion: Bool = false) throws -> EvaluationResult {
         let set = loader.set
         let range = evaluationRange(count: set.count, rank: comm.rank, worldSize: comm.size)
         let k = network.outputShape.count
@@ -55,7 +55,7 @@ public final class Evaluator {
         while start < range.upperBound {
             let end = min(start + batch, range.upperBound)
             let n = end - start
-            loader.load(range: start..<end, scratch: scratch)
+            try loader.load(range: start..<end, scratch: scratch)
             let logits = network.forward(loader.x.pointer, batch: n, context: .inference)
             stats += loss.evaluate(logits: logits, labels: loader.labels, batch: n, classes: k, predictions: predictions)
             if wantConfusion {

@@ -41,9 +41,9 @@ public final class ExchangeRecorder: StepObserver {
 
     /// At t2 (backward done, before the stall check); `buffer` is the exchange buffer, summed in
     /// place here on bare steps: not for bucketed, whose reductions of it are in flight.
-    public func beforeExchange(step: Int, buffer exchange: ExchangeBuffer) {
+    public func beforeExchange(step globalStep: Int, buffer exchange: ExchangeBuffer) {
         let buffer = exchange.whole
-        guard isBareStep, step < capacity else { return }
+        guard isBareStep, self.step < capacity else { return }      // steps this recorder has seen, not the global step
         comm.barrier()
         let t0 = monotonicSeconds()
         comm.allreduceSum(buffer)

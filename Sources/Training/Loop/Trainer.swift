@@ -91,12 +91,6 @@ public final class Trainer {
     public func addObserver(_ o: StepObserver) { observers.append(o) }
     public func removeObserver(_ o: StepObserver) { observers.removeAll { $0 === o } }
 
-    /// Total global steps of the run (epochs x steps per epoch, capped by train.max_steps).
-    public var totalSteps: Int {
-        let all = config.train.epochs * shards.stepsPerEpoch
-        return min(all, config.train.maxSteps ?? all)
-    }
-
     /// Rank 0 initialises the parameters from the seed; every rank receives them.
     public func initializeParameters() {
         if isRoot { network.initialize(seed: config.seed) }
@@ -172,7 +166,7 @@ public final class Trainer {
     func trainStep(epoch: Int) throws {
         var clock = StepClock()
         clock.start = monotonicSeconds()
-        loadSlice(epoch: epoch)
+        try loadSlice(epoch: epoch)
         clock.dataLoaded = monotonicSeconds()
         strategy.computeGradients(passes)
         clock.forwardDone = passes.lastForwardDone
@@ -198,13 +192,13 @@ public final class Trainer {
 
     /// Loads this rank's contiguous slice of the step's global batch (epoch permutation from
     /// (seed, epoch) alone, so every rank and world size sees the same global batches).
-    private func loadSlice(epoch: Int) {
+    private func loadSlice(epoch: Int) throws {
         if permutationEpoch != epoch {
             permutation = epochPermutation(count: data.train.count, seed: config.seed, epoch: epoch)
             permutationEpoch = epoch
         }
         let range = shards.rankRange(step: step - (epoch - 1) * shards.stepsPerEpoch, rank: comm.rank)
-        permutation.withUnsafeBufferPointer { passes.loader.load(UnsafeBufferPointer(rebasing: $0[range])) }
+        try permutation.withUnsafeBufferPointer { try passes.loader.load(UnsafeBufferPointer(rebasing: $0[range])) }
         passes.context = PassContext(training: true, seed: config.seed, epoch: epoch)
     }
 
@@ -236,13 +230,5 @@ public final class Trainer {
         segmentStart = monotonicSeconds()
         for _ in 0..<steps { try trainStep(epoch: step / shards.stepsPerEpoch + 1) }
         return sums.times
-    }
-
-    /// Every rank's parameters must be bit-identical: gathers a checksum of each replica.
-    public func verifyReplicas() throws -> String {
-        let mine = String(fnv1a64(UnsafeRawBufferPointer(network.parameters)), radix: 16)
-        let all = comm.allgather(mine)
-        guard Set(all).count == 1 else { throw ReplicasDiverged(checksums: all) }
-        return mine
     }
 }

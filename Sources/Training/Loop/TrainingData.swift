@@ -10,6 +10,10 @@ public struct TrainingData {
     public var validation: ImageSet?
     public var test: ImageSet
 
+    public init(train: ImageSet, validation: ImageSet?, test: ImageSet) {
+        self.train = train; self.validation = validation; self.test = test
+    }
+
     public static func load(_ config: RunConfig) throws -> TrainingData {
         let dir = config.data.path
         let full = try MNIST.load(directory: dir, split: .train)

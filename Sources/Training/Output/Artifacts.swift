@@ -40,7 +40,7 @@ enum Artifacts {
         let loader = BatchLoader(set: digit, capacity: 1, normalization: normalization, positiveClass: nil)
         let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         defer { scratch.deallocate() }
-        loader.load(range: 0..<1, scratch: scratch)
+        try loader.load(range: 0..<1, scratch: scratch)
         let fuses = network.fuses
         network.fuses = false                         // each layer's own output (a conv's before ReLU)
         defer { network.fuses = fuses }

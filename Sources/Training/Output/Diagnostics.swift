@@ -28,9 +28,9 @@ final class Diagnostics {
 
     /// `{"layers": [{"name", "act_mean", "act_std", ["dead_fraction"], ["grad_norm", "weight_norm"]}]}`.
     /// Uses (and leaves dirty) the network's gradient buffer: call between steps only.
-    func measure() -> (batch: Int, layers: [LayerDiagnostics])? {
+    func measure() throws -> (batch: Int, layers: [LayerDiagnostics])? {
         guard count > 0 else { return nil }
-        loader.load(range: 0..<count, scratch: ids)
+        try loader.load(range: 0..<count, scratch: ids)
         let hook = network.afterLayerBackward, profile = network.profile, fuses = network.fuses
         network.afterLayerBackward = nil; network.profile = nil; network.fuses = false   // every layer's own output
         defer { network.afterLayerBackward = hook; network.profile = profile; network.fuses = fuses }
