@@ -4,6 +4,7 @@
 import Core
 import ArgumentParser
 import Foundation
+import Training
 
 struct DTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +21,9 @@ struct DTrain: ParsableCommand {
 enum Entry {
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        // before anything runs an NN kernel: a build for AVX2+FMA on a CPU without them is one
+        // clear line and exit 1, not a SIGILL later
+        if let problem = cpuMismatch() { CommandFailure(message: problem, code: 1).exit() }
         var command: ParsableCommand
         do {
             command = try DTrain.parseAsRoot()
