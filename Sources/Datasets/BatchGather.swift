@@ -44,15 +44,3 @@ public func gatherSamples(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, 
         }
     }
 }
-
-/// `gatherSamples` for callers that cannot throw yet (Training's BatchLoader): a read error ends
-/// the process with the error's message instead of returning. Switch to `gatherSamples`.
-@available(*, deprecated, message: "use the throwing gatherSamples; a read error here ends the process")
-public func gather(_ set: ImageSet, indices: UnsafeBufferPointer<Int32>, into x: UnsafeMutablePointer<Float>,
-                   labels: UnsafeMutablePointer<Int32>, normalization: Normalization?) {
-    do {
-        try gatherSamples(set, indices: indices, into: x, labels: labels, normalization: normalization)
-    } catch {
-        fatalError("\(error)")
-    }
-}

@@ -36,7 +36,8 @@ final class CheckpointMetadataFuzzTests: XCTestCase {
         try writer.write(to: path)
     }
 
-    /// Runs resume, eval and export on `path`; each must exit 0, or 2 with one "error:" line naming it.
+    /// Runs resume, eval and export on `path`; each must exit 0, 2 with one "error:" line naming
+    /// the file, or 3 (diverged: the documented exit of a run whose saved lr is absurd).
     private func assertNoCrash(_ path: String, data: String, folder: String, _ what: String) throws {
         let commands: [(String, [String])] = [
             ("resume", ["train", "--resume", path] + sets(["output": folder + "/resumed", "train.max_steps": 40, "data.path": data])),
@@ -46,7 +47,7 @@ final class CheckpointMetadataFuzzTests: XCTestCase {
         for (name, args) in commands {
             let r = try dtrain(args, timeout: 60)
             XCTAssertFalse(r.timedOut, "\(what), \(name): timed out")
-            XCTAssertTrue([0, 2].contains(r.status), "\(what), \(name): exit \(r.status)\n\(r)")
+            XCTAssertTrue([0, 2, 3].contains(r.status), "\(what), \(name): exit \(r.status)\n\(r)")
             if r.status == 2 {
                 let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
                 XCTAssertEqual(lines.count, 1, "\(what), \(name): one error line\n\(r)")
