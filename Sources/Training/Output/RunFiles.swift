@@ -32,8 +32,9 @@ public final class RunFiles {
                 return s <= resumeStep
             })
             try Self.truncateLines(of: metricsPath, keepingWhile: { line in
-                guard let r = line.range(of: "\"epoch\": "), let e = Int(line[r.upperBound...].prefix { $0.isNumber }) else { return false }
-                return e <= resumeEpoch
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                guard let object, let metrics = try? EpochMetrics(object, at: "\(metricsPath) (resumed)") else { return false }
+                return metrics.epoch <= resumeEpoch
             })
         } else {
             _ = fm.createFile(atPath: stepsPath, contents: Data("step,epoch,train_loss,lr\n".utf8))
