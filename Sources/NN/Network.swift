@@ -47,29 +47,7 @@ public final class Network {
         precondition(exchange.parameterCount == parameterCount, "exchange buffer of \(exchange.parameterCount) gradients for \(parameterCount) parameters")
         self.exchange = exchange
         gradients = exchange.gradients
-        var built: [Layer] = []
-        for p in plan.layers {
-            let layer: Layer
-            switch p.spec.kind {
-            case let .conv(o, k, s, pad, bias):
-                layer = Conv2D(name: p.name, input: p.input, out: o, kernel: k, stride: s, pad: pad, bias: bias)
-            case let .linear(o, bias):
-                layer = Linear(name: p.name, input: p.input, out: o, bias: bias)
-            case let .maxpool(k, s, pad):
-                layer = Pool2D(name: p.name, mode: .max, input: p.input, kernel: k, stride: s, pad: pad)
-            case let .avgpool(k, s, pad):
-                layer = Pool2D(name: p.name, mode: .average, input: p.input, kernel: k, stride: s, pad: pad)
-            case .relu: layer = Activation(name: p.name, function: .relu, input: p.input)
-            case .sigmoid: layer = Activation(name: p.name, function: .sigmoid, input: p.input)
-            case .tanh: layer = Activation(name: p.name, function: .tanh, input: p.input)
-            case .leakyrelu(let slope): layer = Activation(name: p.name, function: .leakyReLU(slope: slope), input: p.input)
-            case .flatten: layer = Flatten(name: p.name, input: p.input)
-            case .dropout(let prob): layer = Dropout(name: p.name, p: prob, input: p.input, salt: UInt64(p.index))
-            case let .lrn(size, alpha, beta, k):
-                layer = LocalResponseNorm(name: p.name, input: p.input, size: size, alpha: alpha, beta: beta, k: k)
-            }
-            built.append(layer)
-        }
+        let built = plan.layers.map(Network.makeLayer)
         layers = built
         passPlan = PassPlan(built)
         routes = passPlan.fused
@@ -78,6 +56,31 @@ public final class Network {
             layer.bind(parameters: parameters.baseAddress! + offset, gradients: gradients.baseAddress! + offset)
             offset += layer.parameterCount
         }
+    }
+
+    /// The layer object for one planned layer (nothing of the network's buffers is allocated: the
+    /// layer is bound to its parameter slice later). The memory pre-flight builds layers this way.
+    public static func makeLayer(_ p: PlannedLayer) -> Layer {
+        let layer: Layer
+        switch p.spec.kind {
+        case let .conv(o, k, s, pad, bias):
+            layer = Conv2D(name: p.name, input: p.input, out: o, kernel: k, stride: s, pad: pad, bias: bias)
+        case let .linear(o, bias):
+            layer = Linear(name: p.name, input: p.input, out: o, bias: bias)
+        case let .maxpool(k, s, pad):
+            layer = Pool2D(name: p.name, mode: .max, input: p.input, kernel: k, stride: s, pad: pad)
+        case let .avgpool(k, s, pad):
+            layer = Pool2D(name: p.name, mode: .average, input: p.input, kernel: k, stride: s, pad: pad)
+        case .relu: layer = Activation(name: p.name, function: .relu, input: p.input)
+        case .sigmoid: layer = Activation(name: p.name, function: .sigmoid, input: p.input)
+        case .tanh: layer = Activation(name: p.name, function: .tanh, input: p.input)
+        case .leakyrelu(let slope): layer = Activation(name: p.name, function: .leakyReLU(slope: slope), input: p.input)
+        case .flatten: layer = Flatten(name: p.name, input: p.input)
+        case .dropout(let prob): layer = Dropout(name: p.name, p: prob, input: p.input, salt: UInt64(p.index))
+        case let .lrn(size, alpha, beta, k):
+            layer = LocalResponseNorm(name: p.name, input: p.input, size: size, alpha: alpha, beta: beta, k: k)
+        }
+        return layer
     }
 
     public convenience init(spec: ModelSpec) throws { self.init(plan: try NetworkPlan(spec)) }

@@ -77,10 +77,10 @@ final class CheckpointMetadataFuzzTests: XCTestCase {
         let (folder, checkpoint, data) = try makeCheckpoint()
         let keys: [[String]] = [["train", "batch_size"], ["train", "epochs"], ["train", "accumulate"], ["train", "lr"],
                                 ["train", "max_steps"], ["train", "micro_batch"], ["data", "validation"], ["seed"],
-                                ["checkpoint", "keep"], ["model", "input"]]
+                                ["checkpoint", "keep"], ["model", "input"], ["train", "eval_batch"]]
         let bad = folder + "/bad-config.safetensors"
         for path in keys {
-            for value in ["-5", "0", "99999999999999999999", "abc"] {
+            for value in ["-5", "0", "99999999999999999999", "4611686018427387904", "abc"] {
                 try rewrite(checkpoint, to: bad) { m in
                     var tree = try ConfigValue.parse(yaml: m["config"] ?? "", file: "saved config")
                     tree.set(path: path, to: .scalar(value))

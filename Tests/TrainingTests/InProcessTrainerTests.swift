@@ -108,6 +108,9 @@ final class InProcessTrainerTests: XCTestCase {
         assertClose(accumulated, four, "1 rank x accumulate 4 vs 4 ranks")
         let two = try train(ranks: 2, ["train.batch_size=4", "train.accumulate=2", "train.allreduce=bucketed"])[0]
         assertClose(two, four, "2 ranks x accumulate 2 (bucketed) vs 4 ranks")
+        let scaled = try train(ranks: 4, ["train.batch_size=4", "train.scale_lr=linear", "train.lr=0.0125"])[0]
+        assertClose(try train(ranks: 1, ["train.batch_size=4", "train.accumulate=4", "train.scale_lr=linear", "train.lr=0.0125"])[0],
+                    scaled, "scale_lr: linear follows the global batch, accumulation included")
         let exact = ["train.allreduce=exact", "train.batch_size=4", "train.micro_batch=2"]
         XCTAssertEqual(try train(ranks: 1, exact + ["train.accumulate=4"])[0], try train(ranks: 4, exact)[0],
                        "exact: 1 rank x accumulate 4 is bit-identical to 4 ranks")

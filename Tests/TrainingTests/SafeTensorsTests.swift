@@ -313,7 +313,7 @@ final class CheckpointMetadataTests: XCTestCase {
 
     func testHostileValues() throws {
         for key in good.strings.keys.sorted() where key != "format" && key != "model" && key != "dtrain_version" {
-            for value in ["-5", "0", "99999999999999999999", "abc", "", "nan", "1e3", nil] as [String?] {
+            for value in ["-5", "0", "99999999999999999999", "4611686018427387904", "abc", "", "nan", "1e3", nil] as [String?] {
                 var m = good.strings
                 m[key] = value
                 do {

@@ -89,7 +89,8 @@ public struct CheckpointMetadata: Equatable, Sendable {
         } else { seed = 42 }
         model = m["model"] ?? ""
         dtrainVersion = m["dtrain_version"] ?? ""
-        valAccuracy = try reader.optionalDouble("val_accuracy", in: 0...100)
+        // "nan": what older versions wrote for an empty test set; read as no accuracy
+        valAccuracy = m["val_accuracy"] == "nan" ? nil : try reader.optionalDouble("val_accuracy", in: 0...100)
         bestValAccuracy = try reader.optionalDouble("best_val_accuracy", in: 0...100)
         allreduce = m["allreduce"] ?? "flat"
         guard ["flat", "bucketed", "coordinator", "exact"].contains(allreduce) else {

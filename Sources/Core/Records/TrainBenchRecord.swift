@@ -13,6 +13,7 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
     public var allreduceMs = Double.nan, optimizerMs = Double.nan
     public var rankComputeMs: [Double] = []        // forward + backward per step, one per rank
     public var sgemmGFLOPs = Double.nan, peakRSSMB = Double.nan
+    public var estimatedPeakMB: Double?             // the memory pre-flight's estimate (absent before it existed)
     public var exchange: ExchangeBenchRecord?      // null at world size 1
     public var layers: [Layer] = []
 
@@ -68,7 +69,7 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         case model, worldSize = "world_size", batch, steps, stepMs = "step_ms", imagesPerSec = "images_per_sec"
         case dataMs = "data_ms", computeMs = "compute_ms", waitMs = "wait_ms", allreduceMs = "allreduce_ms"
         case optimizerMs = "optimizer_ms", rankComputeMs = "rank_compute_ms", sgemmGFLOPs = "sgemm_gflops"
-        case peakRSSMB = "peak_rss_mb", exchange, layers
+        case peakRSSMB = "peak_rss_mb", estimatedPeakMB = "estimated_peak_mb", exchange, layers
     }
 
     public init(from decoder: Decoder) throws {
@@ -82,6 +83,7 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         allreduceMs = try c.number(.allreduceMs); optimizerMs = try c.number(.optimizerMs)
         rankComputeMs = try c.numbers(.rankComputeMs)
         sgemmGFLOPs = try c.number(.sgemmGFLOPs); peakRSSMB = try c.number(.peakRSSMB)
+        estimatedPeakMB = try c.optionalNumber(.estimatedPeakMB)
         exchange = try c.decodeIfPresent(ExchangeBenchRecord.self, forKey: .exchange)
         layers = try c.decodeIfPresent([Layer].self, forKey: .layers) ?? []
     }
@@ -95,6 +97,7 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         try c.encodeNumber(waitMs, forKey: .waitMs); try c.encodeNumber(allreduceMs, forKey: .allreduceMs)
         try c.encodeNumber(optimizerMs, forKey: .optimizerMs); try c.encodeNumbers(rankComputeMs, forKey: .rankComputeMs)
         try c.encodeNumber(sgemmGFLOPs, forKey: .sgemmGFLOPs); try c.encodeNumber(peakRSSMB, forKey: .peakRSSMB)
+        if let estimatedPeakMB, estimatedPeakMB.isFinite { try c.encode(estimatedPeakMB, forKey: .estimatedPeakMB) }
         if let exchange { try c.encode(exchange, forKey: .exchange) } else { try c.encodeNil(forKey: .exchange) }
         try c.encode(layers, forKey: .layers)
     }

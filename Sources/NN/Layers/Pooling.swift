@@ -32,6 +32,9 @@ public final class Pool2D: Layer {
 
     deinit { argmax.deallocate() }
 
+    /// The argmax indices (Int32, as many as floats) of a max pool.
+    public func workspaceFloats(batch n: Int) -> Int { mode == .max ? n * outputShape.count : 0 }
+
     public func reserve(batch n: Int) {
         guard mode == .max, n * outputShape.count > argmaxCapacity else { return }
         argmax.deallocate()

@@ -17,14 +17,16 @@ public indirect enum ConfigValue: Equatable, Sendable {
         public init(_ key: String, _ value: ConfigValue) { self.key = key; self.value = value }
     }
 
-    /// Parses YAML text. `file` names the source in error messages.
+    /// Parses YAML text within YAMLBudget's limits. `file` names the source in error messages.
     public static func parse(yaml text: String, file: String) throws -> ConfigValue {
+        try YAMLBudget.checkText(text, file: file)
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
             let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "syntax error"
             throw InputError("\(file): not valid YAML: \(reason)")
         }
         guard let node else { return .null }
+        try YAMLBudget.checkNodes(node, file: file)
         return try convert(node, file: file, path: "")
     }
 

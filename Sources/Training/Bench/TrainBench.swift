@@ -34,6 +34,7 @@ public struct TrainBenchResult {
     public var layers: [LayerTiming]
     public var sgemmGFLOPs: Double
     public var peakRSSMB: Double                                     // the largest rank
+    public var estimatedPeakMB = Double.nan                          // the memory pre-flight's estimate (MB = 2^20 bytes)
     public var exchange: ExchangeTiming?                             // nil at world size 1
 
     public func text() -> String {
@@ -49,7 +50,8 @@ public struct TrainBenchResult {
             out += "compute per rank (ms/step): \(ms); the slowest is \(String(format: "%.1f", spread))% above the fastest\n"
         }
         if let exchange { out += exchange.text() }
-        out += String(format: "sgemm 512^3 in this process: %.1f GFLOP/s; peak RSS %.1f MB\n", sgemmGFLOPs, peakRSSMB)
+        out += String(format: "sgemm 512^3 in this process: %.1f GFLOP/s; peak RSS %.1f MB (pre-flight estimate %.1f MB)\n",
+                      sgemmGFLOPs, peakRSSMB, estimatedPeakMB)
         out += "layer          forward ms  GFLOP/s   backward ms  GFLOP/s\n"
         for l in layers {
             out += l.name.padding(toLength: 14, withPad: " ", startingAt: 0)
@@ -72,7 +74,7 @@ public struct TrainBenchResult {
         r.dataMs = 1000 * times.data; r.computeMs = 1000 * times.compute; r.waitMs = 1000 * times.wait
         r.allreduceMs = 1000 * times.comm; r.optimizerMs = 1000 * times.optimizer
         r.rankComputeMs = rankCompute.map { 1000 * $0 }
-        r.sgemmGFLOPs = sgemmGFLOPs; r.peakRSSMB = peakRSSMB
+        r.sgemmGFLOPs = sgemmGFLOPs; r.peakRSSMB = peakRSSMB; r.estimatedPeakMB = estimatedPeakMB.isFinite ? estimatedPeakMB : nil
         r.exchange = exchange?.record
         r.layers = layers.map { l in
             TrainBenchRecord.Layer(name: l.name, kind: l.kind, forwardMs: 1000 * l.forwardSeconds, backwardMs: 1000 * l.backwardSeconds,
@@ -107,8 +109,9 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     let exchange = try measureExchange(trainer: trainer, comm: comm, clocks: clocks, steps: steps)
     let n = Double(steps)
     let plan = trainer.network.plan
+    let samples = config.train.batchSize * config.train.accumulate       // per rank and step: K passes of the batch
     let layers = plan.layers.enumerated().map { i, l -> LayerTiming in
-        let flops = layerFLOPs(l, batch: config.train.batchSize, firstLayer: i == 0)
+        let flops = layerFLOPs(l, batch: samples, firstLayer: i == 0)
         var timing = LayerTiming(name: l.name, kind: l.spec.kind.word, forwardSeconds: profile.forward[i] / n,
                                  backwardSeconds: profile.backward[i] / n, forwardFLOPs: flops.forward, backwardFLOPs: flops.backward)
         if !trainer.network.ranForward(i) {
@@ -119,11 +122,12 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     var perStep = times
     perStep.data /= n; perStep.compute /= n; perStep.wait /= n; perStep.comm /= n; perStep.optimizer /= n
     let rss = comm.allgather(peakResidentMB() ?? 0).max() ?? 0
-    var result = TrainBenchResult(model: plan.spec.name, worldSize: comm.size, batch: config.train.batchSize, steps: steps,
+    var result = TrainBenchResult(model: plan.spec.name, worldSize: comm.size, batch: samples, steps: steps,
                                   stepSeconds: seconds / n,
-                                  imagesPerSecond: Double(steps * comm.size * config.train.batchSize) / seconds,
+                                  imagesPerSecond: Double(steps * comm.size * samples) / seconds,
                                   times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss, exchange: exchange)
     result.rankCompute = comm.allgather(perStep.compute)
+    result.estimatedPeakMB = Double(trainer.memory.total) / 1_048_576
     return result
 }
 

@@ -25,7 +25,7 @@ public enum NumpyExport {
     public static func export(checkpoint: String, to folder: String) throws -> [String] {
         let path = try Checkpoint.resolve(checkpoint)
         let file = try SafeTensorsFile.open(path: path)
-        if file.metadata["format"] == CheckpointMetadata.formatName || file.metadata["config"] != nil {
+        if file.metadata["config"] != nil {
             _ = try CheckpointMetadata(strings: file.metadata, file: path)     // a dtrain checkpoint: checked as --resume does
         }
         try checkWritableDirectory(folder)

@@ -147,7 +147,10 @@ public struct RunConfig {
                                          "schedule", "warmup_epochs", "max_steps", "scale_lr", "eval_batch",
                                          "stall_warning_s", "allreduce", "bucket_mb", "micro_batch", "accumulate"])
             var tc = config.train
-            if let v = tm["epochs"] { tc.epochs = try v.positiveInt() }
+            if let v = tm["epochs"] {
+                tc.epochs = try v.positiveInt()
+                guard tc.epochs <= 1_000_000 else { throw v.fail("at most 1000000 epochs") }
+            }
             if let v = tm["batch_size"] { tc.batchSize = try v.positiveInt() }
             if let v = tm["lr"] {
                 tc.lr = try v.double()
@@ -188,6 +191,13 @@ public struct RunConfig {
             }
             if let v = tm["micro_batch"] { tc.microBatch = try v.positiveInt() }
             if let v = tm["accumulate"] { tc.accumulate = try v.positiveInt() }
+            // samples per rank and step are counted in Int32 (sample IDs) and multiplied by the
+            // world size: keep them far from overflow
+            if tc.batchSize > 1 << 24 { throw (tm["batch_size"] ?? t).fail("a batch size of at most \(1 << 24)") }
+            if tc.accumulate > 1 << 16 { throw (tm["accumulate"] ?? t).fail("at most \(1 << 16) micro-steps") }
+            if tc.batchSize * tc.accumulate > 1 << 24 {
+                throw (tm["accumulate"] ?? t).fail("batch_size x accumulate of at most \(1 << 24) samples per rank")
+            }
             config.train = tc
         }
         if let c = m["checkpoint"] {

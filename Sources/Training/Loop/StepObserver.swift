@@ -1,7 +1,9 @@
 // What the training loop tells the rest of the program about each step. The step itself only
 // computes; the progress bar, the trace, steps.csv, the benchmark's exchange recorder and fault
 // injection observe it through these hooks, called in the order they were added, on the ranks
-// that have them (steps.csv and the progress bar: rank 0 only). Hooks must not allocate.
+// that have them (steps.csv and the progress bar: rank 0 only). A hook called every step must not
+// allocate in the usual case (rank 0's steps.csv flush and the progress bar's redraw are the
+// exceptions, a few times a second at most); fault injection always runs last.
 
 import Core
 import NN

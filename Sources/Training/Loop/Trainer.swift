@@ -22,6 +22,8 @@ public final class Trainer {
     public let schedule: LearningRate
     public let log: RunLog
 
+    /// What this rank was estimated to hold at its peak (checked against its limits before anything was allocated).
+    public let memory: MemoryEstimate
     let buffer: ExchangeBuffer                 // [gradients | loss, correct, samples], summed each step
     let strategy: ExchangeStrategy
     let passes: BatchPasses
@@ -47,6 +49,7 @@ public final class Trainer {
         self.data = data
         let t = config.train
         let plan = try NetworkPlan(config.model)
+        memory = try memoryPreflight(.training(plan, config: config, data: data), config: config)
         buffer = ExchangeBuffer(parameterCount: plan.parameterCount)
         network = Network(plan: plan, exchange: buffer)
         optimizer = SGD(parameterCount: plan.parameterCount, momentum: Float(t.momentum), weightDecay: Float(t.weightDecay),
@@ -58,7 +61,8 @@ public final class Trainer {
         if t.allreduce == .exact, t.batchSize % t.exactMicroBatch != 0 {
             throw InputError("\(config.source): train.micro_batch: \(t.exactMicroBatch) does not divide the per-rank batch \(t.batchSize) (exact needs whole micro-batches on every rank)")
         }
-        schedule = LearningRate(base: t.scaleLR ? t.lr * Double(comm.size) : t.lr, schedule: t.schedule,
+        // scale_lr: linear follows the global batch, world size x accumulate batches of batch_size
+        schedule = LearningRate(base: t.scaleLR ? t.lr * Double(comm.size * t.accumulate) : t.lr, schedule: t.schedule,
                                 warmupEpochs: t.warmupEpochs, epochs: t.epochs, stepsPerEpoch: shards.stepsPerEpoch)
         let d = config.data
         let loader = BatchLoader(set: data.train, capacity: t.batchSize * t.accumulate, normalization: d.normalize,
@@ -84,11 +88,14 @@ public final class Trainer {
 
     /// Records a Chrome trace of the first `steps` steps into `path` (written when they are done).
     public func enableTrace(path: String, steps: Int) {
-        observers.append(StepTrace(path: path, steps: steps, comm: comm, log: log))
+        addObserver(StepTrace(path: path, steps: steps, comm: comm, log: log))
     }
 
     /// Adds an observer of every step until `removeObserver` (the benchmark's recorder).
-    public func addObserver(_ o: StepObserver) { observers.append(o) }
+    /// Fault injection stays last (its delay must come right before the stall check).
+    public func addObserver(_ o: StepObserver) {
+        observers.insert(o, at: observers.firstIndex { $0 is FaultInjection } ?? observers.endIndex)
+    }
     public func removeObserver(_ o: StepObserver) { observers.removeAll { $0 === o } }
 
     /// Rank 0 initialises the parameters from the seed; every rank receives them.
@@ -127,10 +134,11 @@ public final class Trainer {
             try checkWritableDirectory(config.output)
             let resumeStep = resumedFrom.map { _ in step }
             files = try RunFiles(folder: config.output, resumeStep: resumeStep, resumeEpoch: resumeStep.map { $0 / shards.stepsPerEpoch })
-            observers.append(files!)
+            addObserver(files!)
         }
         log.header(config: config, comm: comm, network: network, lr: schedule.base, stepsPerEpoch: shards.stepsPerEpoch,
                    trainCount: data.train.count, validationCount: data.validation?.count ?? 0, testCount: data.test.count)
+        log.say("memory: about \(MemoryEstimate.format(memory.total)) per rank (\(memory.breakdown))")
         for o in observers { try o.runStarting() }
         if let resumedFrom { log.say("resumed from \(resumedFrom) at step \(step) (epoch \(step / shards.stepsPerEpoch + 1))") }
         var outcome = TrainingOutcome()
@@ -183,6 +191,8 @@ public final class Trainer {
         strategy.exchange(passes, lr: Float(lr))
         clock.exchanged = monotonicSeconds()
         let stats = buffer.statistics
+        // Every strategy leaves the same global statistics on every rank, so every rank stops here at
+        // the same step — which is why the observers' collectives (the trace) may still run.
         guard stats.meanLoss.isFinite else {
             for o in observers { try? o.runFinished(steps: step) }
             throw TrainingDiverged(step: step + 1, epoch: epoch, loss: stats.meanLoss)

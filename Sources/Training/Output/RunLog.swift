@@ -25,8 +25,10 @@ public final class RunLog {
                        trainCount: Int, validationCount: Int, testCount: Int) {
         let t = config.train
         say("dtrain \(dtrainVersion): \(config.model.name) (\(grouped(network.parameterCount)) params) on \(config.data.dataset) \(config.data.path)")
-        say("world size \(comm.size) (\(comm.kind)), batch \(t.batchSize) per rank, global batch \(comm.size * t.batchSize), "
-            + "lr \(formatLR(lr))\(t.scaleLR ? " (scaled x\(comm.size) from \(formatLR(t.lr)))" : ""), "
+        let batches = comm.size * t.accumulate                 // batches of batch_size per update
+        say("world size \(comm.size) (\(comm.kind)), batch \(t.batchSize) per rank"
+            + (t.accumulate > 1 ? " x accumulate \(t.accumulate)" : "") + ", global batch \(batches * t.batchSize), "
+            + "lr \(formatLR(lr))\(t.scaleLR ? " (scaled x\(batches) from \(formatLR(t.lr)))" : ""), "
             + "allreduce \(t.allreduce.rawValue)\(t.allreduce == .exact ? " (micro-batch \(t.exactMicroBatch))" : t.allreduce == .bucketed ? " (\(t.bucketMB) MB buckets)" : ""), "
             + "momentum \(t.momentum)\(t.nesterov ? " nesterov" : ""), weight decay \(t.weightDecay), schedule \(t.schedule.description)"
             + (t.warmupEpochs > 0 ? " after \(t.warmupEpochs) warm-up epochs" : ""))
