@@ -28,11 +28,13 @@ public final class ExchangeBuffer {
 
     public init(parameterCount: Int) {
         self.parameterCount = parameterCount
-        storage = .allocate(capacity: parameterCount + Self.statisticsCount)
+        let count = parameterCount + Self.statisticsCount
+        storage = UnsafeMutableBufferPointer(start: allocateChecked(Float.self, count: count, for: "the gradients of \(parameterCount) parameters"),
+                                             count: count)
         storage.initialize(repeating: 0)
     }
 
-    deinit { storage.deallocate() }
+    deinit { releaseChecked(storage.baseAddress!) }
 
     /// Everything one allreduce sums: (P + 3).
     public var whole: UnsafeMutableBufferPointer<Float> { storage }

@@ -28,7 +28,9 @@ public struct MemoryEstimate: Sendable {
         if exactStrategy { e.add("fixed-point sums", bytes: 8 * (p + 5)) }
         let outputs = plan.layers.reduce(0) { $0 + $1.output.count }
         e.add("activations", bytes: 2 * 4 * batch * outputs)              // outputs and their gradients
-        let workspaces = plan.layers.reduce(0) { $0 + Network.makeLayer($1).workspaceFloats(batch: batch) }
+        let workspaces = plan.layers.enumerated().reduce(0) { sum, l in
+            sum + Network.makeLayer(l.element).workspaceFloats(batch: batch, inputGradient: l.offset > 0)
+        }
         e.add("workspaces", bytes: 4 * workspaces)
         return e
     }

@@ -41,7 +41,8 @@ public final class Network {
         self.plan = plan
         tensors = plan.tensors
         parameterCount = plan.parameterCount
-        parameters = .allocate(capacity: max(parameterCount, 1))
+        parameters = UnsafeMutableBufferPointer(start: allocateChecked(Float.self, count: parameterCount,
+                                                                       for: "\(parameterCount) parameters"), count: max(parameterCount, 1))
         parameters.initialize(repeating: 0)
         let exchange = exchange ?? ExchangeBuffer(parameterCount: parameterCount)
         precondition(exchange.parameterCount == parameterCount, "exchange buffer of \(exchange.parameterCount) gradients for \(parameterCount) parameters")
@@ -85,9 +86,7 @@ public final class Network {
 
     public convenience init(spec: ModelSpec) throws { self.init(plan: try NetworkPlan(spec)) }
 
-    deinit {
-        parameters.deallocate()
-    }
+    deinit { releaseChecked(parameters.baseAddress!) }
 
     public var inputShape: Shape { plan.input }
     public var outputShape: Shape { plan.output }

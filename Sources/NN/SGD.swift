@@ -14,11 +14,13 @@ public final class SGD {
 
     public init(parameterCount: Int, momentum: Float, weightDecay: Float, nesterov: Bool) {
         self.momentum = momentum; self.weightDecay = weightDecay; self.nesterov = nesterov
-        velocity = .allocate(capacity: max(parameterCount, 1))
+        velocity = UnsafeMutableBufferPointer(start: allocateChecked(Float.self, count: parameterCount,
+                                                                     for: "the momentum of \(parameterCount) parameters"),
+                                              count: max(parameterCount, 1))
         velocity.initialize(repeating: 0)
     }
 
-    deinit { velocity.deallocate() }
+    deinit { releaseChecked(velocity.baseAddress!) }
 
     /// One update of `count` parameters with gradient `gradScale` x g: the data-parallel trainer
     /// passes the summed gradient and 1/world size, so averaging costs no pass of its own

@@ -20,6 +20,10 @@ public struct ModelSummary: Sendable {
     public var trainableParams: Int { totalParams }
     /// What data parallelism at some world size exchanges per step (nil: not asked for).
     public var exchange: GradientExchange?
+    /// What training one rank allocates at `memoryBatch` samples a pass (the memory pre-flight's
+    /// model share, SGD with momentum; nil: not asked for).
+    public var memory: MemoryEstimate?
+    public var memoryBatch = 0
 
     /// The gradient allreduce of one step at `world` ranks, and its predicted time.
     public struct GradientExchange: Sendable {
@@ -93,6 +97,11 @@ public struct ModelSummary: Sendable {
                           1000 * e.predictedSeconds, 1e6 * e.alphaSeconds, 1e-9 / e.betaSecondsPerByte, e.source)
             out += rule + "\n"
         }
+        if let m = memory {
+            out += "Training memory per rank at batch \(memoryBatch) (SGD with momentum; the pre-flight's model share, MB = 10^6 bytes):\n"
+            out += "  " + m.parts.map { "\($0.name) \(MemoryEstimate.format($0.bytes))" }.joined(separator: ", ") + "\n"
+            out += "  total \(MemoryEstimate.format(m.total)), plus the data loaders and the process itself (~30 MB)\n"
+        }
         return out
     }
 
@@ -107,11 +116,18 @@ public struct ModelSummary: Sendable {
             + "\"layers\": [\(layers.joined(separator: ", "))], \"total_params\": \(totalParams), "
             + "\"trainable_params\": \(trainableParams), \"input_size_mb\": \(mb(inputSizeMB)), "
             + "\"forward_backward_size_mb\": \(mb(forwardBackwardSizeMB)), \"params_size_mb\": \(mb(paramsSizeMB)), "
-            + "\"total_size_mb\": \(mb(totalSizeMB))\(exchangeJSON())}"
+            + "\"total_size_mb\": \(mb(totalSizeMB))\(exchangeJSON())\(memoryJSON())}"
     }
 }
 
 extension ModelSummary {
+    /// The --batch memory keys, preceded by ", " (empty when not asked for): bytes per part.
+    fileprivate func memoryJSON() -> String {
+        guard let m = memory else { return "" }
+        return ", \"memory_batch\": \(memoryBatch), \"memory_bytes\": {"
+            + m.parts.map { "\(jsonQuoted($0.name)): \($0.bytes)" }.joined(separator: ", ") + "}, \"memory_total_bytes\": \(m.total)"
+    }
+
     /// The --world keys, each preceded by ", " (empty without an exchange).
     fileprivate func exchangeJSON() -> String {
         guard let e = exchange else { return "" }

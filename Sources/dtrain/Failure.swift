@@ -49,6 +49,8 @@ struct CommandFailure: Error {
 func withCommunicator(_ kind: CommKind, _ body: (Communicator) throws -> Void) throws {
     let comm: Communicator
     do { comm = try makeCommunicator(kind) } catch { throw CommandFailure.from(error) }
+    // a failed allocation (Core/Memory/CheckedAllocation.swift) takes the whole job down
+    AllocationFailure.handler = { message in comm.abort(message: message, code: 1) }
     do {
         try body(comm)
         comm.finalize()

@@ -24,19 +24,25 @@ struct Summary: ParsableCommand {
     @Option(name: .long, help: "Allreduce fit from dtrain bench comm --save (default: runs/comm-fit.json when present, else 5 us / 10 Gb/s).")
     var fit: String?
 
+    @Option(name: .long, help: "Per-rank batch: add what training allocates per rank (the memory pre-flight's estimate).")
+    var batch: Int?
+
     @Flag(name: .long, help: "Print one JSON object instead of the table.")
     var json = false
 
     func validate() throws {
         if let input { _ = try parseShape(input, "--input") }
         if let world { try requirePositive(world, "--world", "number of ranks") }
+        if let batch { try requirePositive(batch, "--batch", "batch size") }
         if fit != nil && world == nil { throw ValidationError("--fit needs --world N") }
     }
 
     func run() throws {
         let spec = try ModelSpec.load(path: model)
         let shape = try input.map { try parseShape($0, "--input") }
-        var summary = ModelSummary(plan: try NetworkPlan(spec, input: shape))
+        let plan = try NetworkPlan(spec, input: shape)
+        var summary = ModelSummary(plan: plan)
+        if let batch { summary.memory = .model(plan, batch: batch); summary.memoryBatch = batch }
         if let world {
             let network = try summaryNetwork(fitPath: fit)
             summary.exchange = gradientExchange(parameters: summary.totalParams, world: world,

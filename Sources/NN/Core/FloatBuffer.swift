@@ -9,11 +9,11 @@ public final class FloatBuffer {
 
     public init(count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        pointer = allocateChecked(Float.self, count: count, for: "a buffer of \(count) floats (activations or a workspace)")
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
-    deinit { pointer.deallocate() }
+    deinit { releaseChecked(pointer) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
     public func zero() { pointer.update(repeating: 0, count: count) }

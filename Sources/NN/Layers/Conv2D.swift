@@ -96,13 +96,13 @@ public final class Conv2D: Layer {
 
     /// As `reserve` plus the dx workspace of a GEMM convolution's backward; direct: the padded
     /// batch and the per-layer scratch, packed filters and partial sums.
-    public func workspaceFloats(batch n: Int) -> Int {
+    public func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int {
         if let direct {
             return n * direct.input.count + direct.scratchCount + direct.packedCount + direct.packedFlippedCount
                 + direct.partialSumCount
         }
         let columns = n * geometry.oh * geometry.ow
-        return 2 * geometry.rows * columns + (perSample ? 0 : outChannels * columns)
+        return (inputGradient ? 2 : 1) * geometry.rows * columns + (perSample ? 0 : outChannels * columns)
     }
 
     public func reserve(batch n: Int) {

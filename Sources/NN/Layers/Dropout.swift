@@ -18,7 +18,7 @@ public final class Dropout: Layer {
     }
 
     public func reserve(batch n: Int) { _ = mask.reserve(n * inputShape.count) }
-    public func workspaceFloats(batch n: Int) -> Int { n * inputShape.count }
+    public func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int { n * inputShape.count }
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
         let count = inputShape.count

@@ -46,9 +46,10 @@ public protocol Layer: AnyObject {
     func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)
     /// Sizes per-batch workspaces for up to `n` samples. Called before the first pass at a size.
     func reserve(batch n: Int)
-    /// Floats of every workspace once reserved for `n` samples and after a backward that computes
-    /// dx (the memory pre-flight's estimate; activations and parameters are the network's).
-    func workspaceFloats(batch n: Int) -> Int
+    /// Floats of every workspace once reserved for `n` samples and after a backward (that computes
+    /// dx when `inputGradient`: every layer but the first). The memory pre-flight's estimate;
+    /// activations and parameters are the network's.
+    func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int
     /// y = f(x). x: (N, inputShape), y: (N, outputShape).
     func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext)
     /// dx = df/dx^T dy (if dx is non-nil) and parameter gradients += df/dθ^T dy.
@@ -60,6 +61,6 @@ extension Layer {
     public var parameterShapes: [(suffix: String, shape: [Int])] { [] }
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {}
     public func reserve(batch n: Int) {}
-    public func workspaceFloats(batch n: Int) -> Int { 0 }
+    public func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int { 0 }
     public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 }

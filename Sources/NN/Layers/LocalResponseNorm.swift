@@ -27,7 +27,7 @@ public final class LocalResponseNorm: Layer {
     }
 
     public func reserve(batch n: Int) { _ = scale.reserve(n * inputShape.count); _ = ratio.reserve(inputShape.count) }
-    public func workspaceFloats(batch n: Int) -> Int { (n + 1) * inputShape.count }
+    public func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int { (n + 1) * inputShape.count }
 
     private var power: NegativePower { NegativePower(beta) }
     private var before: Int { size / 2 }          // channels before c in c's window

@@ -15,7 +15,7 @@ public final class Pool2D: Layer {
     public let inputShape: Shape
     public let outputShape: Shape
     public let geometry: ConvGeometry            // c = channels, kh/kw = window
-    private var argmax: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    private var argmax: UnsafeMutablePointer<Int32> = allocateChecked(Int32.self, count: 1, for: "a max pool's indices")
     private var argmaxCapacity = 0
     /// Set per pass by Network (Fusion.swift) when the input is a fused ReLU's output: backward
     /// routes dy[o] only where the pooled value y[o] > 0, which is the ReLU's own mask at the
@@ -30,16 +30,16 @@ public final class Pool2D: Layer {
         outputShape = Shape(input.c, geometry.oh, geometry.ow)
     }
 
-    deinit { argmax.deallocate() }
+    deinit { releaseChecked(argmax) }
 
     /// The argmax indices (Int32, as many as floats) of a max pool.
-    public func workspaceFloats(batch n: Int) -> Int { mode == .max ? n * outputShape.count : 0 }
+    public func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int { mode == .max ? n * outputShape.count : 0 }
 
     public func reserve(batch n: Int) {
         guard mode == .max, n * outputShape.count > argmaxCapacity else { return }
-        argmax.deallocate()
+        releaseChecked(argmax)
         argmaxCapacity = n * outputShape.count
-        argmax = .allocate(capacity: argmaxCapacity)
+        argmax = allocateChecked(Int32.self, count: argmaxCapacity, for: "\(name)'s max indices at batch \(n)")
     }
 
     private enum FastPath { case none, max2x2, max3x3 }

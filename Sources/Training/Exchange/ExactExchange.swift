@@ -28,11 +28,12 @@ final class ExactExchange: ExchangeStrategy {
         p = parts.network.parameterCount
         self.microBatch = microBatch
         self.globalMicroBatches = globalMicroBatches
-        fixed = .allocate(capacity: p + 5)
+        fixed = UnsafeMutableBufferPointer(start: allocateChecked(Int64.self, count: p + 5, for: "the exact strategy's fixed-point sums"),
+                                           count: p + 5)
         fixed.initialize(repeating: 0)
     }
 
-    deinit { fixed.deallocate() }
+    deinit { releaseChecked(fixed.baseAddress!) }
 
     var kind: RunConfig.AllreduceStrategy { .exact }
     var updateIsBroadcast: Bool { false }
