@@ -64,12 +64,12 @@ public final class Network {
     public static func makeLayer(_ p: PlannedLayer) -> Layer {
         let layer: Layer
         switch p.spec.kind {
-        case let .conv(o, k, s, pad, bias):
-            layer = Conv2D(name: p.name, input: p.input, out: o, kernel: k, stride: s, pad: pad, bias: bias)
+        case let .conv(o, k, s, pad, bias, groups):
+            layer = Conv2D(name: p.name, input: p.input, out: o, kernel: k, stride: s, pad: pad, bias: bias, groups: groups)
         case let .linear(o, bias):
             layer = Linear(name: p.name, input: p.input, out: o, bias: bias)
-        case let .maxpool(k, s, pad):
-            layer = Pool2D(name: p.name, mode: .max, input: p.input, kernel: k, stride: s, pad: pad)
+        case let .maxpool(k, s, pad, ceil):
+            layer = Pool2D(name: p.name, mode: .max, input: p.input, kernel: k, stride: s, pad: pad, ceil: ceil)
         case let .avgpool(k, s, pad):
             layer = Pool2D(name: p.name, mode: .average, input: p.input, kernel: k, stride: s, pad: pad)
         case .relu: layer = Activation(name: p.name, function: .relu, input: p.input)
@@ -77,6 +77,7 @@ public final class Network {
         case .tanh: layer = Activation(name: p.name, function: .tanh, input: p.input)
         case .leakyrelu(let slope): layer = Activation(name: p.name, function: .leakyReLU(slope: slope), input: p.input)
         case .flatten: layer = Flatten(name: p.name, input: p.input)
+        case .globalavgpool: layer = GlobalAvgPool(name: p.name, input: p.input)
         case .dropout(let prob): layer = Dropout(name: p.name, p: prob, input: p.input, salt: UInt64(p.index))
         case let .lrn(size, alpha, beta, k):
             layer = LocalResponseNorm(name: p.name, input: p.input, size: size, alpha: alpha, beta: beta, k: k)

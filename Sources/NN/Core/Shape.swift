@@ -14,8 +14,14 @@ public struct Shape: Equatable, CustomStringConvertible, Sendable {
     public var dims: [Int] { isFlat ? [c] : [c, h, w] }
 }
 
-/// floor((n + 2p - f) / s) + 1, the output size of a convolution or pooling window.
-public func windowOutputSize(_ n: Int, kernel f: Int, stride s: Int, pad p: Int) -> Int {
+/// floor((n + 2p - f) / s) + 1, the output size of a convolution or pooling window. With `ceil`
+/// (PyTorch's ceil_mode) ceil((n + 2p - f) / s) + 1, less one when the last window would start
+/// past the input and its left padding ((out - 1) s >= n + p): every window keeps an input cell.
+public func windowOutputSize(_ n: Int, kernel f: Int, stride s: Int, pad p: Int, ceil: Bool = false) -> Int {
     let span = n + 2 * p - f
-    return span < 0 ? 0 : span / s + 1
+    guard span >= 0 else { return 0 }
+    guard ceil else { return span / s + 1 }
+    var out = (span + s - 1) / s + 1
+    if (out - 1) * s >= n + p { out -= 1 }
+    return out
 }

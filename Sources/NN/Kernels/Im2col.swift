@@ -15,12 +15,18 @@ public struct ConvGeometry: Equatable, Sendable {
     public var kh: Int, kw: Int                // kernel
     public var sh: Int, sw: Int                // stride
     public var ph: Int, pw: Int                // zero padding
-    public var oh: Int { windowOutputSize(h, kernel: kh, stride: sh, pad: ph) }
-    public var ow: Int { windowOutputSize(w, kernel: kw, stride: sw, pad: pw) }
+    /// Output size rounded up (ceil-mode pooling only: im2col and the direct kernels never see it).
+    public var ceil: Bool
+    public var oh: Int { windowOutputSize(h, kernel: kh, stride: sh, pad: ph, ceil: ceil) }
+    public var ow: Int { windowOutputSize(w, kernel: kw, stride: sw, pad: pw, ceil: ceil) }
+    /// Whether some window runs past the bottom or right edge of the padded input (ceil mode).
+    public var overhangs: Bool {
+        (oh - 1) * sh + kh > h + 2 * ph || (ow - 1) * sw + kw > w + 2 * pw
+    }
     public var rows: Int { c * kh * kw }        // rows of cols = GEMM K of the forward product
-    public init(c: Int, h: Int, w: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int) {
+    public init(c: Int, h: Int, w: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, ceil: Bool = false) {
         self.c = c; self.h = h; self.w = w; self.kh = kh; self.kw = kw
-        self.sh = sh; self.sw = sw; self.ph = ph; self.pw = pw
+        self.sh = sh; self.sw = sw; self.ph = ph; self.pw = pw; self.ceil = ceil
     }
 }
 

@@ -12,6 +12,12 @@
 //   backward: db += rowsum(dy);  large images, per sample straight from dy: dW += dy_b · cols_bᵀ,
 //             dcols_b = weightᵀ · dy_b;  small images: dyT (O, N*OHW) = dy reordered,
 //             dW += dyT · colsᵀ, dcols = weightᵀ · dyT (one GEMM each);  then dx = col2im(dcols)
+//
+// Groups G (PyTorch's): weight (O, C/G, KH, KW); output channels [g O/G, (g+1) O/G) see only input
+// channels [g C/G, (g+1) C/G), whose im2col rows are the contiguous block [g K/G, (g+1) K/G). So
+// every product above runs as G GEMMs over row blocks of the same buffers: W_g (O/G, K/G) at
+// weight + g (O/G)(K/G), cols_g at row g K/G, y/yT/dy/dyT rows at g O/G. Workspaces are the ones of
+// G = 1. Grouped layers never run direct (its kernels couple every input channel to every filter).
 
 import Core
 
@@ -25,6 +31,7 @@ public final class Conv2D: Layer {
     public let outputShape: Shape
     public let geometry: ConvGeometry
     public let outChannels: Int
+    public let groups: Int
     public let hasBias: Bool
     public let algorithm: ConvAlgorithm
     /// Stores max(y, 0) instead of y: the ReLU that follows, fused in (set per pass by Network;
@@ -52,19 +59,23 @@ public final class Conv2D: Layer {
     private var packed = Workspace(), packedFlipped = Workspace(), partialSums = Workspace()
 
     public init(name: String, input: Shape, out: Int, kernel: (Int, Int), stride: (Int, Int),
-                pad: (Int, Int), bias: Bool, algorithm forced: ConvAlgorithm? = nil) {
+                pad: (Int, Int), bias: Bool, groups: Int = 1, algorithm forced: ConvAlgorithm? = nil) {
+        precondition(groups >= 1 && input.c % groups == 0 && out % groups == 0,
+                     "\(name): groups \(groups) must divide \(input.c) input and \(out) output channels")
         self.name = name
         inputShape = input
         outChannels = out
+        self.groups = groups
         hasBias = bias
         geometry = ConvGeometry(c: input.c, h: input.h, w: input.w, kh: kernel.0, kw: kernel.1,
                                 sh: stride.0, sw: stride.1, ph: pad.0, pw: pad.1)
         outputShape = Shape(out, geometry.oh, geometry.ow)
-        let weights = out * geometry.rows
+        let weights = out * geometry.rows / groups
+        let directApplies = groups == 1 && DirectConvolution.applies(geometry)
         let chosen: ConvAlgorithm
-        if let forced, forced != .direct || DirectConvolution.applies(geometry) {
+        if let forced, forced != .direct || directApplies {
             chosen = forced
-        } else if DirectConvolution.applies(geometry) && weights <= Self.directWeights {
+        } else if directApplies && weights <= Self.directWeights {
             chosen = .direct
         } else if geometry.oh * geometry.ow >= Self.perSampleColumns && weights <= Self.perSampleWeights {
             chosen = .perSampleGEMM
@@ -82,20 +93,21 @@ public final class Conv2D: Layer {
     }
 
     public var parameterShapes: [(suffix: String, shape: [Int])] {
-        let w = (suffix: "weight", shape: [outChannels, geometry.c, geometry.kh, geometry.kw])
+        let w = (suffix: "weight", shape: [outChannels, geometry.c / groups, geometry.kh, geometry.kw])
         return hasBias ? [w, (suffix: "bias", shape: [outChannels])] : [w]
     }
 
     public func bind(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>) {
-        let wc = outChannels * geometry.rows
+        let wc = outChannels * geometry.rows / groups
         weight = parameters; dWeight = gradients
         if hasBias { bias = parameters + wc; dBias = gradients + wc }
     }
 
     private var perSample: Bool { algorithm == .perSampleGEMM }
 
-    /// As `reserve` plus the dx workspace of a GEMM convolution's backward; direct: the padded
-    /// batch and the per-layer scratch, packed filters and partial sums.
+    /// As `reserve` plus the dx workspace of a GEMM convolution's backward (the same for any
+    /// groups: the G GEMMs share the buffers); direct: the padded batch and the per-layer scratch,
+    /// packed filters and partial sums.
     public func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int {
         if let direct {
             return n * direct.input.count + direct.scratchCount + direct.packedCount + direct.packedFlippedCount
@@ -117,22 +129,29 @@ public final class Conv2D: Layer {
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
         if let direct { return forwardDirect(direct, x, y, batch: n) }
-        let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows, o = outChannels
+        let ohw = geometry.oh * geometry.ow, columns = n * ohw, o = outChannels
+        let og = o / groups, kg = geometry.rows / groups
         let colsP = cols.pointer
         im2col(x, batch: n, geometry, colsP)
         if perSample {
             for b in 0..<n {
                 let yb = y + b * o * ohw
-                // y_b = W · cols_b : (O, K) x (K, OHW), cols_b strided inside the batch
-                gemm(.no, .no, m: o, n: ohw, k: k, weight, lda: k, colsP + b * ohw, ldb: columns, beta: 0, yb, ldc: ohw)
+                // y_b,g = W_g · cols_b,g : (O/G, K/G) x (K/G, OHW), cols_b strided inside the batch
+                for g in 0..<groups {
+                    gemm(.no, .no, m: og, n: ohw, k: kg, weight + g * og * kg, lda: kg, colsP + g * kg * columns + b * ohw,
+                         ldb: columns, beta: 0, yb + g * og * ohw, ldc: ohw)
+                }
                 if let bias { addBias(yb, bias, channels: o, plane: ohw) }
                 if appliesReLU { relu(yb, into: yb, count: o * ohw) }
             }
             return
         }
         let yT = product.pointer
-        // yT = W · cols : (O, K) x (K, N*OHW)
-        gemm(.no, .no, m: o, n: columns, k: k, weight, colsP, beta: 0, yT)
+        // yT_g = W_g · cols_g : (O/G, K/G) x (K/G, N*OHW)
+        for g in 0..<groups {
+            gemm(.no, .no, m: og, n: columns, k: kg, weight + g * og * kg, lda: kg, colsP + g * kg * columns, ldb: columns,
+                 beta: 0, yT + g * og * columns, ldc: columns)
+        }
         // y[b, o, :] = yT[o, b*OHW ..< (b+1)*OHW] + bias[o]
         for oc in 0..<o {
             let b0 = bias?[oc] ?? 0
@@ -152,19 +171,23 @@ public final class Conv2D: Layer {
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
         if let direct { return backwardDirect(direct, dy, dx, batch: n) }
-        let ohw = geometry.oh * geometry.ow, columns = n * ohw, k = geometry.rows, o = outChannels
+        let ohw = geometry.oh * geometry.ow, columns = n * ohw, o = outChannels
+        let og = o / groups, kg = geometry.rows / groups
         let dc: UnsafeMutablePointer<Float>? = dx == nil ? nil : dCols.reserve(geometry.rows * capacity * ohw)
         if perSample {
             // straight from dy's NCHW slices, no reorder:  db[o] += sum of dy_b[o, :]
             for b in 0..<n {
                 let dyb = dy + b * o * ohw
                 if let dBias { addPlaneSums(dyb, into: dBias, channels: o, plane: ohw) }
-                // dW += dy_b · cols_bᵀ : (O, OHW) x (OHW, K)
-                gemm(.no, .yes, m: o, n: k, k: ohw, dyb, lda: ohw, cols.pointer + b * ohw, ldb: columns,
-                     beta: 1, dWeight, ldc: k)
-                // dcols_b = Wᵀ · dy_b : (K, O) x (O, OHW), written into the batch layout
-                if let dc {
-                    gemm(.yes, .no, m: k, n: ohw, k: o, weight, lda: k, dyb, ldb: ohw, beta: 0, dc + b * ohw, ldc: columns)
+                for g in 0..<groups {
+                    let wg = g * og * kg, colsG = g * kg * columns + b * ohw, dyg = dyb + g * og * ohw
+                    // dW_g += dy_b,g · cols_b,gᵀ : (O/G, OHW) x (OHW, K/G)
+                    gemm(.no, .yes, m: og, n: kg, k: ohw, dyg, lda: ohw, cols.pointer + colsG, ldb: columns,
+                         beta: 1, dWeight + wg, ldc: kg)
+                    // dcols_b,g = W_gᵀ · dy_b,g : (K/G, O/G) x (O/G, OHW), written into the batch layout
+                    if let dc {
+                        gemm(.yes, .no, m: kg, n: ohw, k: og, weight + wg, lda: kg, dyg, ldb: ohw, beta: 0, dc + colsG, ldc: columns)
+                    }
                 }
             }
         } else {
@@ -179,10 +202,16 @@ public final class Conv2D: Layer {
                 }
                 if let dBias { dBias[oc] += laneSum(d, count: columns) }
             }
-            // dW += dyT · colsᵀ : (O, N*OHW) x (N*OHW, K)
-            gemm(.no, .yes, m: o, n: k, k: columns, dyT, cols.pointer, beta: 1, dWeight)
-            // dcols = Wᵀ · dyT : (K, O) x (O, N*OHW)
-            if let dc { gemm(.yes, .no, m: k, n: columns, k: o, weight, dyT, beta: 0, dc) }
+            for g in 0..<groups {
+                let wg = g * og * kg, colsG = g * kg * columns, dyg = dyT + g * og * columns
+                // dW_g += dyT_g · cols_gᵀ : (O/G, N*OHW) x (N*OHW, K/G)
+                gemm(.no, .yes, m: og, n: kg, k: columns, dyg, lda: columns, cols.pointer + colsG, ldb: columns,
+                     beta: 1, dWeight + wg, ldc: kg)
+                // dcols_g = W_gᵀ · dyT_g : (K/G, O/G) x (O/G, N*OHW)
+                if let dc {
+                    gemm(.yes, .no, m: kg, n: columns, k: og, weight + wg, lda: kg, dyg, ldb: columns, beta: 0, dc + colsG, ldc: columns)
+                }
+            }
         }
         guard let dx, let dc else { return }
         dx.update(repeating: 0, count: n * inputShape.count)

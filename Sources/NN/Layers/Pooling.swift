@@ -5,6 +5,9 @@
 // on the data: 2x2 stride 2 (Kernels/MaxPool2x2.swift; its windows tile the input, so backward
 // writes dx directly instead of zeroing and scattering) and 3x3 stride 2 (Kernels/MaxPool3x3.swift).
 // Ties keep the first maximum in row-major order, as the general loop does.
+// Ceil mode (max pooling only, PyTorch's ceil_mode): the output size is rounded up, so the last
+// window of a row or column may run past the input; it takes only the cells inside. Such layers
+// never take a fast path (those read whole windows).
 
 import Core
 
@@ -23,10 +26,12 @@ public final class Pool2D: Layer {
     /// dLoss/d(the ReLU's output) unmasked.
     public var masksGradientByOutput = false
 
-    public init(name: String, mode: Mode, input: Shape, kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int)) {
+    public init(name: String, mode: Mode, input: Shape, kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int),
+                ceil: Bool = false) {
+        precondition(!ceil || mode == .max, "ceil mode is for max pooling only")
         self.name = name; self.mode = mode; inputShape = input
         geometry = ConvGeometry(c: input.c, h: input.h, w: input.w, kh: kernel.0, kw: kernel.1,
-                                sh: stride.0, sw: stride.1, ph: pad.0, pw: pad.1)
+                                sh: stride.0, sw: stride.1, ph: pad.0, pw: pad.1, ceil: ceil)
         outputShape = Shape(input.c, geometry.oh, geometry.ow)
     }
 
@@ -45,7 +50,7 @@ public final class Pool2D: Layer {
     private enum FastPath { case none, max2x2, max3x3 }
     private var fastPath: FastPath {
         let g = geometry
-        guard mode == .max, g.ph == 0, g.pw == 0, g.sh == 2, g.sw == 2 else { return .none }
+        guard mode == .max, g.ph == 0, g.pw == 0, g.sh == 2, g.sw == 2, !g.overhangs else { return .none }
         if g.kh == 2, g.kw == 2 { return .max2x2 }
         if g.kh == 3, g.kw == 3 { return .max3x3 }
         return .none

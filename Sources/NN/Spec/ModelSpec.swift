@@ -20,11 +20,14 @@ public struct ModelSpec: Equatable, Sendable {
 
 public struct LayerSpec: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
-        case conv(out: Int, kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int), bias: Bool)
+        /// groups: in and out channels split into that many independent halves (weight [out, in/groups, kh, kw])
+        case conv(out: Int, kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int), bias: Bool, groups: Int = 1)
         case linear(out: Int, bias: Bool)
-        case maxpool(kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int))
+        /// ceil: PyTorch's ceil_mode (output size rounded up; the last window starts inside the input or left pad)
+        case maxpool(kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int), ceil: Bool = false)
         case avgpool(kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int))
         case relu, sigmoid, tanh, flatten
+        case globalavgpool                                   // N,C,H,W -> N,C,1,1 (mean over each plane)
         case leakyrelu(slope: Float)
         case dropout(p: Float)
         case lrn(size: Int, alpha: Float, beta: Float, k: Float)
@@ -41,6 +44,7 @@ public struct LayerSpec: Equatable, Sendable {
             case .sigmoid: return "sigmoid"
             case .tanh: return "tanh"
             case .flatten: return "flatten"
+            case .globalavgpool: return "globalavgpool"
             case .leakyrelu: return "leakyrelu"
             case .dropout: return "dropout"
             case .lrn: return "lrn"
@@ -57,7 +61,7 @@ public struct LayerSpec: Equatable, Sendable {
 
 extension ModelSpec {
     public static let layerKinds = ["conv", "linear", "maxpool", "avgpool", "relu", "sigmoid", "tanh",
-                                    "flatten", "leakyrelu", "dropout", "lrn"]
+                                    "flatten", "leakyrelu", "dropout", "lrn", "globalavgpool"]
 
     public static func load(path: String) throws -> ModelSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -119,7 +123,7 @@ extension ModelSpec {
         }
         switch kindWord {
         case "conv":
-            guard let m = try keys(["name", "out", "kernel", "stride", "pad", "bias", "init"]) else {
+            guard let m = try keys(["name", "out", "kernel", "stride", "pad", "bias", "groups", "init"]) else {
                 throw InputError("\(c.file): \(c.path).conv: missing out and kernel")
             }
             let out = try m.required("out").positiveInt()
@@ -127,7 +131,8 @@ extension ModelSpec {
             let s = try m["stride"]?.intPair() ?? (1, 1)
             let p = try m["pad"]?.intPair() ?? (0, 0)
             try checkWindow(k, s, p, m)
-            return LayerSpec(.conv(out: out, kernel: k, stride: s, pad: p, bias: try m["bias"]?.bool() ?? true),
+            return LayerSpec(.conv(out: out, kernel: k, stride: s, pad: p, bias: try m["bias"]?.bool() ?? true,
+                                   groups: try m["groups"]?.positiveInt() ?? 1),
                              name: try m["name"]?.string(), initOverride: try m["init"].map(ParameterInit.parse))
         case "linear":
             guard let m = try keys(["name", "out", "bias", "init"]) else {
@@ -136,10 +141,10 @@ extension ModelSpec {
             return LayerSpec(.linear(out: try m.required("out").positiveInt(), bias: try m["bias"]?.bool() ?? true),
                              name: try m["name"]?.string(), initOverride: try m["init"].map(ParameterInit.parse))
         case "maxpool", "avgpool":
-            let m = try keys(["name", "kernel", "stride", "pad"])
+            let m = try keys(kindWord == "maxpool" ? ["name", "kernel", "stride", "pad", "ceil"] : ["name", "kernel", "stride", "pad"])
             let w = try window(m)
             let kind: LayerSpec.Kind = kindWord == "maxpool"
-                ? .maxpool(kernel: w.kernel, stride: w.stride, pad: w.pad)
+                ? .maxpool(kernel: w.kernel, stride: w.stride, pad: w.pad, ceil: try m?["ceil"]?.bool() ?? false)
                 : .avgpool(kernel: w.kernel, stride: w.stride, pad: w.pad)
             return LayerSpec(kind, name: try m?["name"]?.string())
         case "leakyrelu":
@@ -158,7 +163,8 @@ extension ModelSpec {
                              name: try m?["name"]?.string())
         default:
             let m = try keys(["name"])
-            let kind: LayerSpec.Kind = ["relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh, "flatten": .flatten][kindWord]!
+            let kind: LayerSpec.Kind = ["relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh, "flatten": .flatten,
+                                        "globalavgpool": .globalavgpool][kindWord]!
             return LayerSpec(kind, name: try m?["name"]?.string())
         }
     }

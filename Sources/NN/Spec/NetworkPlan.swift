@@ -11,7 +11,7 @@ public struct PlannedLayer: Equatable, Sendable {
     public var spec: LayerSpec
     public var input: Shape
     public var output: Shape
-    public var weightShape: [Int]?        // conv [out, in, kh, kw], linear [out, in]
+    public var weightShape: [Int]?        // conv [out, in/groups, kh, kw], linear [out, in]
     public var biasShape: [Int]?
     public var weightInit: Initializer
     public var biasInit: Initializer
@@ -30,12 +30,14 @@ public struct PlannedLayer: Equatable, Sendable {
         case .sigmoid: return "Sigmoid"
         case .tanh: return "Tanh"
         case .flatten: return "Flatten"
+        case .globalavgpool: return "AdaptiveAvgPool2d"
         case .leakyrelu: return "LeakyReLU"
         case .dropout: return "Dropout"
         case .lrn: return "LocalResponseNorm"
         }
     }
-    /// fan_in and fan_out of the weight (for initialisers).
+    /// fan_in and fan_out of the weight (for initialisers; PyTorch's: a grouped conv's fan_in is
+    /// in/groups x kh x kw, its fan_out out x kh x kw).
     public var fans: (fanIn: Int, fanOut: Int) {
         guard let w = weightShape else { return (1, 1) }
         let receptive = w.dropFirst(2).reduce(1, *)
@@ -89,7 +91,7 @@ public struct NetworkPlan: Equatable, Sendable {
             func spatial() throws {
                 if shape.isFlat { throw InputError("\(at): \(word) needs a [C, H, W] input, got \(shape) (after flatten)") }
             }
-            func window(_ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int), pool: Bool) throws -> (Int, Int) {
+            func window(_ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int), pool: Bool, ceil: Bool = false) throws -> (Int, Int) {
                 try spatial()
                 for v in [k.0, k.1, s.0, s.1, p.0, p.1] { _ = try checkedCount([v], "\(at): kernel, stride or pad") }
                 if pool, p.0 * 2 > k.0 || p.1 * 2 > k.1 {
@@ -98,8 +100,8 @@ public struct NetworkPlan: Equatable, Sendable {
                 if k.0 > shape.h + 2 * p.0 || k.1 > shape.w + 2 * p.1 {
                     throw InputError("\(at): kernel \(k.0)x\(k.1) is larger than its padded input \(shape.h + 2 * p.0)x\(shape.w + 2 * p.1) (input \(shape), pad \(p.0)x\(p.1))")
                 }
-                let oh = windowOutputSize(shape.h, kernel: k.0, stride: s.0, pad: p.0)
-                let ow = windowOutputSize(shape.w, kernel: k.1, stride: s.1, pad: p.1)
+                let oh = windowOutputSize(shape.h, kernel: k.0, stride: s.0, pad: p.0, ceil: ceil)
+                let ow = windowOutputSize(shape.w, kernel: k.1, stride: s.1, pad: p.1, ceil: ceil)
                 guard oh >= 1, ow >= 1 else {
                     throw InputError("\(at): output size \(oh)x\(ow) < 1 from input \(shape)")
                 }
@@ -108,10 +110,13 @@ public struct NetworkPlan: Equatable, Sendable {
             var out = shape
             var weight: [Int]? = nil, bias: [Int]? = nil
             switch layer.kind {
-            case let .conv(o, k, s, p, hasBias):
+            case let .conv(o, k, s, p, hasBias, groups):
                 let (oh, ow) = try window(k, s, p, pool: false)
+                guard shape.c % groups == 0, o % groups == 0 else {
+                    throw InputError("\(at): groups \(groups) must divide the input channels (\(shape.c)) and the output channels (\(o))")
+                }
                 out = Shape(o, oh, ow)
-                weight = [o, shape.c, k.0, k.1]
+                weight = [o, shape.c / groups, k.0, k.1]
                 bias = hasBias ? [o] : nil
             case let .linear(o, hasBias):
                 guard shape.isFlat || (shape.h == 1 && shape.w == 1) else {
@@ -120,9 +125,15 @@ public struct NetworkPlan: Equatable, Sendable {
                 out = Shape(flat: o)
                 weight = [o, shape.count]
                 bias = hasBias ? [o] : nil
-            case let .maxpool(k, s, p), let .avgpool(k, s, p):
+            case let .maxpool(k, s, p, ceil):
+                let (oh, ow) = try window(k, s, p, pool: true, ceil: ceil)
+                out = Shape(shape.c, oh, ow)
+            case let .avgpool(k, s, p):
                 let (oh, ow) = try window(k, s, p, pool: true)
                 out = Shape(shape.c, oh, ow)
+            case .globalavgpool:
+                try spatial()
+                out = Shape(shape.c, 1, 1)
             case .flatten:
                 out = Shape(flat: shape.count)
             case .lrn:

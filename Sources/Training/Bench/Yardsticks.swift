@@ -25,7 +25,7 @@ public func measureSGEMM(n: Int = 512, repeats: Int = 7) -> Double {
 public func layerFLOPs(_ layer: PlannedLayer, batch: Int, firstLayer: Bool) -> (forward: Double, backward: Double) {
     let n = Double(batch)
     switch layer.spec.kind {
-    case .conv, .linear:
+    case .conv, .linear:          // weights = out x in/groups x kh x kw: one MAC each per output pixel
         let macs = Double(layer.weights) * Double(layer.output.h * layer.output.w) * n
         return (2 * macs, (firstLayer ? 2 : 4) * macs)
     default:
