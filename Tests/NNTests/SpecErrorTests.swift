@@ -74,6 +74,39 @@ final class SpecErrorTests: XCTestCase {
         }
     }
 
+    /// conv.groups must divide the input and the output channels; the message names the file,
+    /// the layer (index and name) and both channel counts. Also from a file on disk.
+    func testGroupsMustDivideChannels() throws {
+        assertInputError([file, "layers[2] (conv2)", "groups 4", "input channels (6)", "output channels (8)"]) {
+            try plan(spec("- conv: {out: 6, kernel: 3}\n- relu\n- conv: {out: 8, kernel: 3, groups: 4}"))
+        }
+        assertInputError([file, "layers[0] (conv1)", "groups 2", "input channels (4)", "output channels (3)"]) {
+            try plan(spec(input: "[4, 8, 8]", "- conv: {out: 3, kernel: 1, groups: 2}"))
+        }
+        assertInputError([file, "layers[0].conv.groups", "positive"]) {
+            try plan(spec("- conv: {out: 2, kernel: 3, groups: 0}"))
+        }
+        assertInputError([file, "layers[0].maxpool.ceil", "true or false"]) {
+            try plan(spec("- maxpool: {kernel: 2, ceil: 2}"))
+        }
+        assertInputError([file, "layers[0].avgpool.ceil", "unknown key 'ceil'"]) {
+            try plan(spec("- avgpool: {kernel: 2, ceil: true}"))
+        }
+        assertInputError([file, "layers[1] (globalavgpool1)", "after flatten"]) {
+            try plan(spec("- flatten\n- globalavgpool"))
+        }
+        assertInputError([file, "layers[0].globalavgpool.size", "unknown key 'size'"]) {
+            try plan(spec("- globalavgpool: {size: 1}"))
+        }
+        XCTAssertNoThrow(try plan(spec(input: "[4, 8, 8]", "- conv: {out: 6, kernel: 3, groups: 2}\n- maxpool: {kernel: 2, ceil: true}")))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-groups-\(getpid()).yaml")
+        try "input: [3, 8, 8]\nlayers:\n  - conv: {out: 6, kernel: 3, groups: 2}\n".write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        assertInputError([url.path, "layers[0] (conv1)", "groups 2", "(3)", "(6)"]) {
+            _ = try NetworkPlan(ModelSpec.load(path: url.path))
+        }
+    }
+
     // MARK: parsing (ModelSpec)
 
     func testUnknownKind() {

@@ -12,6 +12,7 @@ final class ZooTests: XCTestCase {
             "lenet5": 61_706,
             "lab5": 1_650,                // 40 + 296 + 584 + 730
             "alexnet": 62_378_344,
+            "alexnet-2gpu": 60_965_224,   // Caffe's bvlc_alexnet: groups 2 in conv2, conv4, conv5
             "vgg16": 138_357_544,
             "mnist-alexnet": 632_250,     // 624 + 38,464 + 55,392 + 83,040 + 55,360 + 131,584 + 262,656 + 5,130
         ]
@@ -27,7 +28,7 @@ final class ZooTests: XCTestCase {
     func testEveryZooFilePlans() throws {
         let folder = repositoryRoot.appendingPathComponent("configs/models")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertTrue(Set(files).isSuperset(of: ["alexnet.yaml", "lab5.yaml", "lenet5.yaml", "mnist-alexnet.yaml", "vgg16.yaml"]))
+        XCTAssertTrue(Set(files).isSuperset(of: ["alexnet.yaml", "alexnet-2gpu.yaml", "lab5.yaml", "lenet5.yaml", "mnist-alexnet.yaml", "vgg16.yaml"]))
         for file in files {
             let plan = try NetworkPlan(ModelSpec.load(path: folder.appendingPathComponent(file).path))
             XCTAssertGreaterThan(plan.parameterCount, 0, file)
@@ -37,7 +38,8 @@ final class ZooTests: XCTestCase {
     func testOutputsAndInputs() throws {
         let expected: [(String, Shape, Int)] = [
             ("lenet5", Shape(1, 28, 28), 10), ("lab5", Shape(1, 28, 28), 10),
-            ("alexnet", Shape(3, 227, 227), 1000), ("vgg16", Shape(3, 224, 224), 1000),
+            ("alexnet", Shape(3, 227, 227), 1000), ("alexnet-2gpu", Shape(3, 227, 227), 1000),
+            ("vgg16", Shape(3, 224, 224), 1000),
             ("mnist-alexnet", Shape(1, 28, 28), 10),
         ]
         for (name, input, classes) in expected {
@@ -63,6 +65,27 @@ final class ZooTests: XCTestCase {
         for l in plan.layers where l.typeName == "LocalResponseNorm" {
             XCTAssertEqual(l.spec.kind, .lrn(size: 5, alpha: 0.0005, beta: 0.75, k: 2))
         }
+    }
+
+    /// The two-GPU AlexNet is the one-tower one with conv2, conv4 and conv5 split in two groups:
+    /// the same layers and shapes, half the input channels in those three weights.
+    func testAlexNet2GPU() throws {
+        let one = try loadPlan("alexnet"), two = try loadPlan("alexnet-2gpu")
+        XCTAssertEqual(two.layers.map(\.name), one.layers.map(\.name))
+        XCTAssertEqual(two.layers.map(\.output), one.layers.map(\.output))
+        let grouped = two.layers.compactMap { l -> String? in
+            if case let .conv(_, _, _, _, _, groups) = l.spec.kind, groups == 2 { return l.name } else { return nil }
+        }
+        XCTAssertEqual(grouped, ["conv2", "conv4", "conv5"])
+        let shapes = Dictionary(uniqueKeysWithValues: two.tensors.map { ($0.name, $0.shape) })
+        XCTAssertEqual(shapes["conv2.weight"], [256, 48, 5, 5])
+        XCTAssertEqual(shapes["conv3.weight"], [384, 256, 3, 3])
+        XCTAssertEqual(shapes["conv4.weight"], [384, 192, 3, 3])
+        XCTAssertEqual(shapes["conv5.weight"], [256, 192, 3, 3])
+        XCTAssertEqual(one.parameterCount - two.parameterCount, 256 * 48 * 25 + 384 * 192 * 9 + 256 * 192 * 9)
+        let summary = ModelSummary(plan: two)
+        XCTAssertTrue(summary.table().contains("Total params: 60,965,224"))
+        XCTAssertEqual(summary.rows.first { $0.name == "conv2" }?.params, 307_456)
     }
 
     func testVGG16Shapes() throws {
