@@ -46,6 +46,11 @@ final class TorchCrossCheckTests: XCTestCase {
         return (process.terminationStatus, data)
     }
 
+    /// JSON numbers as Doubles, whichever type the parser gave them.
+    private func doubles(_ value: Any?) -> [Double] {
+        (value as? [Any] ?? []).compactMap { ($0 as? Double) ?? ($0 as? Int).map(Double.init) ?? ($0 as? NSNumber)?.doubleValue }
+    }
+
     private func assertClose(_ a: [Float], _ b: [Double], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, what, file: file, line: line)
         for i in 0..<min(a.count, b.count) where !(abs(Double(a[i]) - b[i]) <= 1e-4 * max(1, abs(b[i]))) {
@@ -103,11 +108,11 @@ final class TorchCrossCheckTests: XCTestCase {
         for (i, (h, r)) in zip(harnesses, results).enumerated() {
             let name = "\(h.layer.name) (case \(i))"
             let o = h.layer.outputShape
-            XCTAssertEqual(r["yshape"] as? [Int], [2, o.c, o.h, o.w], "\(name) output shape")
-            assertClose(h.y.toArray(), r["y"] as? [Double] ?? [], "\(name) y")
-            assertClose(h.dx.toArray(), r["dx"] as? [Double] ?? [], "\(name) dx")
+            XCTAssertEqual(doubles(r["yshape"]), [2, o.c, o.h, o.w].map(Double.init), "\(name) output shape")
+            assertClose(h.y.toArray(), doubles(r["y"]), "\(name) y")
+            assertClose(h.dx.toArray(), doubles(r["dx"]), "\(name) dx")
             if h.layer is Conv2D {
-                assertClose(h.grads.toArray(), (r["dw"] as? [Double] ?? []) + (r["db"] as? [Double] ?? []), "\(name) dW, db")
+                assertClose(h.grads.toArray(), doubles(r["dw"]) + doubles(r["db"]), "\(name) dW, db")
             }
         }
     }
