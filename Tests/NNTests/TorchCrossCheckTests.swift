@@ -1,4 +1,5 @@
-// Where PyTorch is installed (python3 -c 'import torch' succeeds), the new layer modes against
+// Where PyTorch is installed (Debian's python3-torch: /usr/bin/python3 -c 'import torch' succeeds,
+// as launch/bench-vs-pytorch checks; else python3 on PATH), the new layer modes against
 // torch.nn.functional on the same inputs and weights: a grouped conv2d (output, dx, dW, db of
 // L = sum(dy * y)), ceil-mode max_pool2d (output and dx) and adaptive_avg_pool2d(1). Skipped
 // otherwise.
@@ -35,8 +36,14 @@ final class TorchCrossCheckTests: XCTestCase {
 
     private static func python(_ arguments: [String]) -> (status: Int32, output: Data) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        // Debian's interpreter first: python3-torch installs there, and PATH may lead to another one
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3"] + arguments
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -61,7 +68,7 @@ final class TorchCrossCheckTests: XCTestCase {
 
     func testAgainstTorchFunctional() throws {
         guard Self.python(["-c", "import torch"]).status == 0 else {
-            throw XCTSkip("PyTorch is not installed (python3 -c 'import torch' fails)")
+            throw XCTSkip("PyTorch is not installed (python3 -c 'import torch' fails; apt-get install python3-torch)")
         }
         // layers and their harnesses, with dy filled; each becomes one case for the script
         let conv = Conv2D(name: "gconv", input: Shape(6, 9, 8), out: 4, kernel: (3, 2), stride: (2, 1), pad: (1, 1),
