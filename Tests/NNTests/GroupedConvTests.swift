@@ -40,15 +40,6 @@ final class GroupedConvTests: XCTestCase {
         return y
     }
 
-    private func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4, _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
-        for i in 0..<min(a.count, b.count) where !(abs(a[i] - b[i]) <= tolerance * max(1, abs(b[i]))) {
-            XCTFail("\(what)[\(i)]: \(a[i]) vs reference \(b[i])", file: file, line: line)
-            return
-        }
-    }
-
     /// Two channels, two groups, 2x2 kernel over a 2x3 plane: each output channel sees only its own
     /// input channel. x0 = 1...6, x1 = 10, 20, ..., 60; w0 = [[1, 0], [0, 1]], w1 = [[0, 1], [1, 0]].
     func testByHand() {

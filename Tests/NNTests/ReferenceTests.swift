@@ -83,15 +83,6 @@ final class ReferenceTests: XCTestCase {
         return y
     }
 
-    private func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4, _ what: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
-        for i in 0..<min(a.count, b.count) where !(abs(a[i] - b[i]) <= tolerance * max(1, abs(b[i]))) {
-            XCTFail("\(what)[\(i)]: \(a[i]) vs reference \(b[i])", file: file, line: line)
-            return
-        }
-    }
-
     // MARK: convolution
 
     func testConvMatchesNaiveLoops() {

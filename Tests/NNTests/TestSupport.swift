@@ -153,3 +153,14 @@ func standardDeviation(_ v: [Float]) -> Double {
     let m = mean(v)
     return (v.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / Double(v.count)).squareRoot()
 }
+
+/// Fails at the first element where `a` and the reference `b` differ by more than `tolerance`
+/// relative to max(1, |b|) (and when their counts differ).
+func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4, _ what: String,
+                 file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+    for i in 0..<min(a.count, b.count) where !(abs(a[i] - b[i]) <= tolerance * max(1, abs(b[i]))) {
+        XCTFail("\(what)[\(i)]: \(a[i]) vs reference \(b[i])", file: file, line: line)
+        return
+    }
+}
