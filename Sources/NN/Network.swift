@@ -125,9 +125,9 @@ public final class Network {
         for conv in passPlan.reluConvolutions { conv.appliesReLU = fuses }
         for pool in passPlan.maskingPools { pool.masksGradientByOutput = fuses }
         for (i, layer) in layers.enumerated() where routes[i].forward {
-            let t0 = profile == nil ? 0 : profileClock()
+            let t0 = profile == nil ? 0 : monotonicSeconds()
             layer.forward(slot(routes[i].input, x), activations[routes[i].output].pointer, batch: n, context: context)
-            if let profile { profile.forward[i] += profileClock() - t0 }
+            if let profile { profile.forward[i] += monotonicSeconds() - t0 }
         }
         return activations[layers.count - 1].pointer
     }
@@ -155,9 +155,9 @@ public final class Network {
             let r = routes[i]
             if r.backward {
                 let dx: UnsafeMutablePointer<Float>? = r.input < 0 ? nil : deltas[r.input].pointer
-                let t0 = profile == nil ? 0 : profileClock()
+                let t0 = profile == nil ? 0 : monotonicSeconds()
                 layers[i].backward(slot(r.input, x), activations[r.output].pointer, deltas[r.output].pointer, dx, batch: batch)
-                if let profile { profile.backward[i] += profileClock() - t0 }
+                if let profile { profile.backward[i] += monotonicSeconds() - t0 }
             }
             afterLayerBackward?(i)
         }
@@ -170,11 +170,4 @@ public final class Network {
 public final class LayerProfile {
     public var forward: [Double], backward: [Double]
     public init(layers: Int) { forward = Array(repeating: 0, count: layers); backward = forward }
-}
-
-@inline(__always)
-func profileClock() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }

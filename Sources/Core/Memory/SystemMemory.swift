@@ -21,7 +21,7 @@ public struct SystemMemory: Sendable {
     /// Reads the bounds now; `ranksOnNode` ranks share the cgroup and the machine.
     public static func current(ranksOnNode: Int = ranksOnThisNode()) -> SystemMemory {
         var m = SystemMemory()
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let status = processStatus()
         m.resident = kilobytes(status, "VmRSS:") * 1024
         m.virtual = kilobytes(status, "VmSize:") * 1024
         let share = max(ranksOnNode, 1)
@@ -48,6 +48,16 @@ public struct SystemMemory: Sendable {
             if let v = env[key].flatMap({ Int($0.split(separator: "(").first ?? "") }), v > 0 { return v }
         }
         return 1
+    }
+
+    /// This process's peak resident set size (VmHWM) in bytes; nil where /proc is absent.
+    public static func peakResident() -> Int? {
+        let status = processStatus()
+        return status.isEmpty ? nil : kilobytes(status, "VmHWM:") * 1024
+    }
+
+    private static func processStatus() -> String {
+        (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     }
 
     private static func kilobytes(_ text: String, _ key: String) -> Int {

@@ -35,11 +35,4 @@ public func layerFLOPs(_ layer: PlannedLayer, batch: Int, firstLayer: Bool) -> (
 }
 
 /// Peak resident set size of this process in MB (VmHWM), or nil where /proc is absent.
-public func peakResidentMB() -> Double? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-        return kb / 1024
-    }
-    return nil
-}
+public func peakResidentMB() -> Double? { SystemMemory.peakResident().map { Double($0) / 1_048_576 } }

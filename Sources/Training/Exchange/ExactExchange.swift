@@ -79,8 +79,7 @@ final class ExactExchange: ExchangeStrategy {
 
     /// The decoded gradient is already the global mean.
     func update(lr: Float) {
-        parts.optimizer.step(parameters: parts.network.parameters.baseAddress!, gradients: parts.buffer.gradients.baseAddress!,
-                             count: p, lr: lr, gradScale: 1)
+        parts.applyGradients(lr: lr, gradScale: 1)
     }
 
     /// Adds one micro-batch gradient in fixed point; flags an overflow instead of wrapping, and a

@@ -41,9 +41,12 @@ struct ExchangeParts {
 
     /// SGD on the summed per-batch-mean gradients: scaled by 1 / (world size x accumulate) inside
     /// the update, so averaging costs no pass of its own.
-    func applySummedGradients(lr: Float) {
+    func applySummedGradients(lr: Float) { applyGradients(lr: lr, gradScale: 1 / Float(comm.size * accumulate)) }
+
+    /// SGD on the buffer's gradients times `gradScale`.
+    func applyGradients(lr: Float, gradScale: Float) {
         optimizer.step(parameters: network.parameters.baseAddress!, gradients: buffer.gradients.baseAddress!,
-                       count: network.parameterCount, lr: lr, gradScale: 1 / Float(comm.size * accumulate))
+                       count: network.parameterCount, lr: lr, gradScale: gradScale)
     }
 }
 

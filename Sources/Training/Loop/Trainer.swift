@@ -116,7 +116,7 @@ public final class Trainer {
         comm.broadcast(optimizer.velocity, root: 0)
         step = point.step
         bestValidation = point.bestValidation
-        (strategy as? ExactExchange)?.shift = point.metadata.exactShift
+        exactShift = point.metadata.exactShift
         sums = EpochSums()
         if step % shards.stepsPerEpoch != 0, let s = point.metadata.partialEpoch {
             sums.lossSum = s.lossSum; sums.correct = s.correct; sums.seen = s.seen; sums.seconds = s.seconds
@@ -158,8 +158,7 @@ public final class Trainer {
             sums.seconds += monotonicSeconds() - segmentStart
             for o in observers { o.epochEnding(epoch) }
             outcome.epochs.append(try endOfEpoch(epoch: epoch))
-            sums = EpochSums()
-            passes.ownCorrect = 0; passes.ownSeen = 0
+            startEpochCounts()
         }
         for o in observers { try o.runFinished(steps: step) }
         outcome.checksum = try verifyReplicas()
@@ -204,6 +203,12 @@ public final class Trainer {
         notify(epoch: epoch, loss: stats.meanLoss, lr: lr, clock: clock)
     }
 
+    /// Clears the epoch's running sums and this rank's own-shard counts.
+    private func startEpochCounts() {
+        sums = EpochSums()
+        passes.ownCorrect = 0; passes.ownSeen = 0
+    }
+
     /// Loads this rank's contiguous slice of the step's global batch (epoch permutation from
     /// (seed, epoch) alone, so every rank and world size sees the same global batches).
     private func loadSlice(epoch: Int) throws {
@@ -240,7 +245,7 @@ public final class Trainer {
     /// Runs `steps` training steps from the current step (no evaluation, no files) and returns
     /// their phase times — what `dtrain bench train` measures.
     func runSteps(_ steps: Int) throws -> PhaseTimes {
-        sums = EpochSums()
+        startEpochCounts()
         segmentStart = monotonicSeconds()
         for _ in 0..<steps { try trainStep(epoch: step / shards.stepsPerEpoch + 1) }
         return sums.times
