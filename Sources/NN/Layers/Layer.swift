@@ -64,3 +64,18 @@ extension Layer {
     public func workspaceFloats(batch n: Int, inputGradient: Bool) -> Int { 0 }
     public var parameterCount: Int { parameterShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 }
+
+/// A layer that can write each sample's output at a distance other than `outputShape.count`:
+/// sample b's output starts at y + b * outputStride (and its output gradient at dy + b *
+/// outputStride; x and dx stay contiguous). A branch's last layer writes straight into its channel
+/// slice of the concatenated output this way (no copy): stride = the concat's per-sample count.
+public protocol StridedOutputLayer: Layer {
+    /// >= outputShape.count; set by Network before each pass (default outputShape.count).
+    var outputStride: Int { get set }
+}
+
+/// Sums statistics across the ranks that train together (one allreduce, in place, Double sums).
+/// BatchNorm with sync uses it; nil (one process, or sync: false) means local statistics.
+public protocol StatisticsReducer: AnyObject {
+    func sum(_ values: UnsafeMutablePointer<Double>, count: Int)
+}
