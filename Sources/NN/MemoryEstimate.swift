@@ -18,7 +18,7 @@ public struct MemoryEstimate: Sendable {
 
     /// The model's share at `batch` samples a pass: parameters, gradients (+ the 3 statistics
     /// floats), SGD momentum, the exact strategy's 64-bit fixed-point buffer when asked,
-    /// activations and their gradients for every layer, and every layer's workspaces.
+    /// activations and their gradients for every node, and every layer's workspaces.
     public static func model(_ plan: NetworkPlan, batch: Int, exactStrategy: Bool = false) -> MemoryEstimate {
         let p = plan.parameterCount
         var e = MemoryEstimate()
@@ -26,10 +26,11 @@ public struct MemoryEstimate: Sendable {
         e.add("grads", bytes: 4 * (p + ExchangeBuffer.statisticsCount))
         e.add("momentum", bytes: 4 * p)
         if exactStrategy { e.add("fixed-point sums", bytes: 8 * (p + 5)) }
-        let outputs = plan.layers.reduce(0) { $0 + $1.output.count }
-        e.add("activations", bytes: 2 * 4 * batch * outputs)              // outputs and their gradients
-        let workspaces = plan.layers.enumerated().reduce(0) { sum, l in
-            sum + Network.makeLayer(l.element).workspaceFloats(batch: batch, inputGradient: l.offset > 0)
+        let outputs = plan.nodes.indices.map { plan.outputShape(of: $0).count }
+        // every node's output and its gradient, and the fan-out scratch (Network)
+        e.add("activations", bytes: 4 * batch * (2 * outputs.reduce(0, +) + (plan.hasFanOut ? outputs.max() ?? 0 : 0)))
+        let workspaces = plan.layers.reduce(0) { sum, l in
+            sum + Network.makeLayer(l).workspaceFloats(batch: batch, inputGradient: l.source >= 0)
         }
         e.add("workspaces", bytes: 4 * workspaces)
         return e

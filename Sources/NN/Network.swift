@@ -1,6 +1,7 @@
 // A network built from a plan: its layers, ONE flat parameter buffer and ONE flat gradient buffer
-// with the same layout (per layer: weight then bias, PyTorch order), and per-layer activation and
-// gradient buffers sized for the largest batch seen. After `reserve(batch:)` and one training
+// with the same layout (per layer: weight then bias, PyTorch order), the running statistics, and
+// per-node activation and gradient slots sized for the largest batch seen. Nodes run in the plan's
+// order through the views of PassPlan.swift (block joins: JoinKernels.swift). After `reserve(batch:)` and one training
 // step, further steps (forward, loss, backward) at that batch size or smaller allocate nothing
 // (the first backward may allocate a convolution's dx workspace: Layers/Layer.swift).
 
@@ -19,21 +20,29 @@ public final class Network {
     /// Owns the gradient memory (retained here, so `gradients` never dangles).
     public let exchange: ExchangeBuffer
 
+    /// Running statistics (BatchNorm's running_mean, running_var), contiguous: plan.stateTensors'
+    /// offsets. Not parameters: never in the gradient buffer; saved in checkpoints.
+    public let state: UnsafeMutableBufferPointer<Float>
+    public let stateTensors: [StateTensor]
+    public let batchNorms: [BatchNorm]
+
     private var capacity = 0
-    private var activations: [FloatBuffer] = []   // layer i's output, (N, output_i)
-    private var deltas: [FloatBuffer] = []        // dLoss / d(layer i's output)
+    private var activations: [FloatBuffer] = []   // node s's output slot, (N, output_s)
+    private var deltas: [FloatBuffer] = []        // dLoss / d(node s's output)
+    private var scratch = FloatBuffer(count: 0)   // a fan-out consumer's dx before it is added
     private var input: UnsafePointer<Float>?      // the last forward's input, for backward
     private var batch = 0
     /// When set, every pass adds each layer's seconds here (benchmarks; nil in training).
     public var profile: LayerProfile?
     /// Called with i after layer i's backward: its parameter gradients are final (bucketed
-    /// allreduce starts a bucket's reduction here, overlapping the rest of backward).
+    /// allreduce starts a bucket's reduction here, overlapping the rest of backward). Layers run
+    /// backward in decreasing index order.
     public var afterLayerBackward: ((Int) -> Void)?
-    /// Fused passes (Fusion.swift): flatten as a view, ReLU inside the convolution before it.
-    /// Same numbers; set false for a pass whose every layer output is to be read (`activation(i)`).
+    /// Fused passes (PassPlan.swift): flatten as a view, ReLU inside the convolution or residual
+    /// join before it. Same numbers; set false for a pass whose every layer output is to be read.
     public var fuses = true
     private let passPlan: PassPlan
-    private var routes: [LayerRoute]              // the last forward's (backward follows it)
+    private var steps: [PassStep]                 // the last forward's (backward follows it)
 
     /// Gradients go into `exchange` (the trainer passes the buffer the ranks sum, so gradients
     /// need no copy), or into a buffer of the network's own.
@@ -48,15 +57,26 @@ public final class Network {
         precondition(exchange.parameterCount == parameterCount, "exchange buffer of \(exchange.parameterCount) gradients for \(parameterCount) parameters")
         self.exchange = exchange
         gradients = exchange.gradients
+        stateTensors = plan.stateTensors
+        let stateCount = plan.stateFloatCount
+        state = UnsafeMutableBufferPointer(start: allocateChecked(Float.self, count: stateCount, for: "\(stateCount) running statistics"),
+                                           count: stateCount)
         let built = plan.layers.map(Network.makeLayer)
         layers = built
-        passPlan = PassPlan(built)
-        routes = passPlan.fused
+        batchNorms = built.compactMap { $0 as? BatchNorm }
+        passPlan = PassPlan(plan, built)
+        steps = passPlan.fused
         var offset = 0
         for layer in layers {
             layer.bind(parameters: parameters.baseAddress! + offset, gradients: gradients.baseAddress! + offset)
             offset += layer.parameterCount
         }
+        var stateOffset = 0                           // plan.stateTensors' order: per BatchNorm, mean then var
+        for bn in batchNorms {
+            bn.bindState(state.baseAddress! + stateOffset)
+            stateOffset += bn.stateCount
+        }
+        resetState()
     }
 
     /// The layer object for one planned layer (nothing of the network's buffers is allocated: the
@@ -79,6 +99,8 @@ public final class Network {
         case .flatten: layer = Flatten(name: p.name, input: p.input)
         case .globalavgpool: layer = GlobalAvgPool(name: p.name, input: p.input)
         case .dropout(let prob): layer = Dropout(name: p.name, p: prob, input: p.input, salt: UInt64(p.index))
+        case let .batchnorm(eps, momentum, sync): layer = BatchNorm(name: p.name, input: p.input, eps: eps, momentum: momentum, sync: sync)
+        case .branch, .residual: preconditionFailure("\(p.name): a block is not a layer (NetworkPlan plans its layers)")
         case let .lrn(size, alpha, beta, k):
             layer = LocalResponseNorm(name: p.name, input: p.input, size: size, alpha: alpha, beta: beta, k: k)
         }
@@ -87,7 +109,25 @@ public final class Network {
 
     public convenience init(spec: ModelSpec) throws { self.init(plan: try NetworkPlan(spec)) }
 
-    deinit { releaseChecked(parameters.baseAddress!) }
+    deinit {
+        releaseChecked(parameters.baseAddress!)
+        if let s = state.baseAddress { releaseChecked(s) }
+    }
+
+    /// BatchNorm's running statistics as PyTorch starts them: mean 0, variance 1, no batches.
+    public func resetState() {
+        var offset = 0
+        for bn in batchNorms {
+            BatchNorm.initialState(state.baseAddress! + offset, channels: bn.stateCount / 2)
+            bn.numBatchesTracked = 0
+            offset += bn.stateCount
+        }
+    }
+
+    /// Sums BatchNorm's statistics across the ranks for every layer with sync (nil: local).
+    public func setStatisticsReducer(_ reducer: StatisticsReducer?) {
+        for bn in batchNorms where bn.sync { bn.reducer = reducer }
+    }
 
     public var inputShape: Shape { plan.input }
     public var outputShape: Shape { plan.output }
@@ -95,6 +135,7 @@ public final class Network {
     /// Fills every parameter with its layer's initialiser. Each tensor draws from its own stream
     /// (seed, tensor index), so initial weights do not depend on anything but the seed.
     public func initialize(seed: UInt64) {
+        resetState()
         for (t, tensor) in tensors.enumerated() {
             let layer = plan.layers[tensor.layerIndex]
             var rng = SplitMix64(seed: seed, 0x1_4E17, UInt64(t))
@@ -110,64 +151,129 @@ public final class Network {
     public func reserve(batch n: Int) {
         guard n > capacity else { return }
         capacity = n
-        activations = layers.map { FloatBuffer(count: n * $0.outputShape.count) }
-        deltas = layers.map { FloatBuffer(count: n * $0.outputShape.count) }
+        let counts = plan.nodes.indices.map { plan.outputShape(of: $0).count }
+        activations = counts.map { FloatBuffer(count: n * $0) }
+        deltas = counts.map { FloatBuffer(count: n * $0) }
+        if plan.hasFanOut { scratch = FloatBuffer(count: n * (counts.max() ?? 0)) }
         for layer in layers { layer.reserve(batch: n) }
     }
 
-    /// Runs the layers on x : (N, C, H, W). Returns the logits (N, classes), valid until the next pass.
+    /// Runs the graph on x : (N, C, H, W). Returns the logits (N, classes), valid until the next pass.
     @discardableResult
     public func forward(_ x: UnsafePointer<Float>, batch n: Int, context: PassContext) -> UnsafeMutablePointer<Float> {
         reserve(batch: n)
         input = x
         batch = n
-        routes = fuses ? passPlan.fused : passPlan.plain
+        steps = fuses ? passPlan.fused : passPlan.plain
         for conv in passPlan.reluConvolutions { conv.appliesReLU = fuses }
         for pool in passPlan.maskingPools { pool.masksGradientByOutput = fuses }
-        for (i, layer) in layers.enumerated() where routes[i].forward {
-            let t0 = profile == nil ? 0 : monotonicSeconds()
-            layer.forward(slot(routes[i].input, x), activations[routes[i].output].pointer, batch: n, context: context)
-            if let profile { profile.forward[i] += monotonicSeconds() - t0 }
+        for step in steps {
+            if case .layer(let i) = plan.nodes[step.node], let strided = layers[i] as? StridedOutputLayer {
+                strided.outputStride = step.output.stride
+            }
         }
-        return activations[layers.count - 1].pointer
+        for step in steps where step.forward {
+            let t0 = profile == nil ? 0 : monotonicSeconds()
+            switch plan.nodes[step.node] {
+            case .layer(let i):
+                layers[i].forward(UnsafePointer(pointer(step.inputs[0], x)), pointer(step.output, x), batch: n, context: context)
+                if let profile { profile.forward[i] += monotonicSeconds() - t0 }
+            case .join(let j):
+                forwardJoin(j, step, x)
+                if let profile { profile.joins[step.node] += monotonicSeconds() - t0 }
+            }
+        }
+        return pointer(steps[steps.count - 1].output, x)
     }
 
-    private func slot(_ s: Int, _ x: UnsafePointer<Float>) -> UnsafePointer<Float> {
-        s < 0 ? x : UnsafePointer(activations[s].pointer)
+    /// Sample 0 of a view (slot -1: the input x).
+    private func pointer(_ v: SlotView, _ x: UnsafePointer<Float>) -> UnsafeMutablePointer<Float> {
+        v.slot < 0 ? UnsafeMutablePointer(mutating: x) : activations[v.slot].pointer + v.offset
+    }
+    private func delta(_ v: SlotView) -> UnsafeMutablePointer<Float> { deltas[v.slot].pointer + v.offset }
+
+    private func forwardJoin(_ j: PlannedJoin, _ step: PassStep, _ x: UnsafePointer<Float>) {
+        let out = pointer(step.output, x), per = j.output.count
+        switch j.kind {
+        case .add:
+            addSamples(pointer(step.inputs[0], x), pointer(step.inputs[1], x), into: out, count: per,
+                       stride: step.output.stride, batch: batch, relu: step.relu)
+        case .concat:
+            let plane = j.output.h * j.output.w
+            for k in step.copies {
+                let src = step.inputs[k], c = plan.outputShape(of: step.inputNodes[k]).count
+                copySamples(pointer(src, x), stride: src.stride, into: out + j.channelOffsets[k] * plane, stride: step.output.stride,
+                            count: c, batch: batch)
+            }
+        }
     }
 
-    /// Whether layer i ran in the last forward (false: fused into another layer or a view).
-    public func ranForward(_ i: Int) -> Bool { routes[i].forward }
+    private func backwardJoin(_ j: PlannedJoin, _ step: PassStep, _ x: UnsafePointer<Float>) {
+        let dy = delta(step.output), per = j.output.count
+        switch j.kind {
+        case .add:
+            for (k, src) in step.inputNodes.enumerated() where src >= 0 {
+                let target = step.inputs[k]
+                addGradient(dy, stride: step.output.stride, mask: step.relu ? UnsafePointer(pointer(step.output, x)) : nil,
+                            into: delta(target), count: per, batch: batch, accumulate: step.accumulates[k])
+            }
+        case .concat:
+            let plane = j.output.h * j.output.w
+            for k in step.copies where step.inputNodes[k] >= 0 {
+                let target = step.inputs[k], c = plan.outputShape(of: step.inputNodes[k]).count
+                copySamples(dy + j.channelOffsets[k] * plane, stride: step.output.stride, into: delta(target), stride: target.stride,
+                            count: c, batch: batch)
+            }
+        }
+    }
+
+    /// Whether layer i ran in the last forward (false: fused into another node or a view).
+    public func ranForward(_ i: Int) -> Bool { steps[plan.layers[i].node].forward }
 
     /// Where the loss writes dLoss/dlogits before `backward()`: (N, classes).
-    public var outputGradient: UnsafeMutablePointer<Float> { deltas[layers.count - 1].pointer }
+    public var outputGradient: UnsafeMutablePointer<Float> { delta(steps[steps.count - 1].output) }
 
-    /// Output of layer i from the last forward (N, layers[i].outputShape). After a fused pass a
-    /// convolution followed by ReLU holds the ReLU'd output: pass with `fuses` off to read its own.
-    public func activation(_ i: Int) -> UnsafeMutablePointer<Float> { activations[routes[i].output].pointer }
+    /// Output of layer i from the last forward: sample b at activation(i) + b * activationStride(i).
+    /// After a fused pass a convolution followed by ReLU holds the ReLU'd output: pass with `fuses`
+    /// off to read its own. A branch's last layer writes into its slice of the branch's output.
+    public func activation(_ i: Int) -> UnsafeMutablePointer<Float> { activations[steps[plan.layers[i].node].output.slot].pointer + steps[plan.layers[i].node].output.offset }
+    public func activationStride(_ i: Int) -> Int { steps[plan.layers[i].node].output.stride }
     /// dLoss/d(output of layer i) from the last backward (after a fused pass: as `activation`).
-    public func activationGradient(_ i: Int) -> UnsafeMutablePointer<Float> { deltas[routes[i].output].pointer }
+    public func activationGradient(_ i: Int) -> UnsafeMutablePointer<Float> { delta(steps[plan.layers[i].node].output) }
 
     /// Backpropagates `outputGradient` through the last forward's batch; ACCUMULATES into `gradients`.
     public func backward() {
         guard let x = input else { return }
-        for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            let r = routes[i]
-            if r.backward {
-                let dx: UnsafeMutablePointer<Float>? = r.input < 0 ? nil : deltas[r.input].pointer
+        for step in steps.reversed() {
+            switch plan.nodes[step.node] {
+            case .layer(let i):
+                if step.backward {
+                    let target = step.inputs[0]
+                    let accumulate = step.accumulates[0]
+                    let dx: UnsafeMutablePointer<Float>? = target.slot < 0 ? nil : accumulate ? scratch.pointer : delta(target)
+                    let t0 = profile == nil ? 0 : monotonicSeconds()
+                    layers[i].backward(UnsafePointer(pointer(target, x)), pointer(step.output, x), delta(step.output), dx, batch: batch)
+                    if accumulate, let dx { addInPlace(UnsafePointer(dx), into: delta(target), count: batch * layers[i].inputShape.count) }
+                    if let profile { profile.backward[i] += monotonicSeconds() - t0 }
+                }
+                afterLayerBackward?(i)
+            case .join(let j):
+                guard step.backward else { continue }
                 let t0 = profile == nil ? 0 : monotonicSeconds()
-                layers[i].backward(slot(r.input, x), activations[r.output].pointer, deltas[r.output].pointer, dx, batch: batch)
-                if let profile { profile.backward[i] += monotonicSeconds() - t0 }
+                backwardJoin(j, step, x)
+                if let profile { profile.joins[step.node] += monotonicSeconds() - t0 }
             }
-            afterLayerBackward?(i)
         }
     }
 
     public func zeroGradients() { gradients.update(repeating: 0) }
 }
 
-/// Seconds per layer and direction, accumulated over passes.
+/// Seconds per layer and direction, and per block join (both directions, by node id), accumulated over passes.
 public final class LayerProfile {
-    public var forward: [Double], backward: [Double]
-    public init(layers: Int) { forward = Array(repeating: 0, count: layers); backward = forward }
+    public var forward: [Double], backward: [Double], joins: [Double]
+    public init(layers: Int, nodes: Int = 0) {
+        forward = Array(repeating: 0, count: layers); backward = forward
+        joins = Array(repeating: 0, count: max(nodes, layers))
+    }
 }

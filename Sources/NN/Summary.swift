@@ -1,5 +1,8 @@
 // torchsummary-style model summary (DESIGN.md "Summary conventions"). One row per spec layer with
-// output shape [-1, C, H, W] / [-1, N], Weights, Biases and Param # columns. "MB" is
+// output shape [-1, C, H, W] / [-1, N], Weights, Biases and Param # columns; a block's layers are
+// indented under it (named by dot path) and followed by one row for the block itself (its output
+// and its layers' parameters, not counted twice in the totals), as torchsummary lists a module
+// after its children. "MB" is
 // torchsummary's: bytes / 1024^2 at 4 bytes per number. With `exchange` set (`--world N`), the
 // gradient bytes a ring allreduce moves per step and its predicted time are added below.
 
@@ -11,6 +14,8 @@ public struct ModelSummary: Sendable {
         public var name: String, kind: String, typeName: String
         public var outputShape: Shape
         public var weights: Int, biases: Int
+        /// Blocks enclosing the row (a block's own row: the blocks enclosing the block).
+        public var depth = 0
         public var params: Int { weights + biases }
     }
     public var modelName: String
@@ -54,9 +59,18 @@ public struct ModelSummary: Sendable {
     public init(plan: NetworkPlan) {
         modelName = plan.spec.name
         input = plan.input
-        rows = plan.layers.map {
-            Row(name: $0.name, kind: $0.spec.kind.word, typeName: "\($0.typeName)-\($0.index + 1)",
-                outputShape: $0.output, weights: $0.weights, biases: $0.biases)
+        rows = plan.nodes.enumerated().map { k, node in
+            switch node {
+            case .layer(let i):
+                let l = plan.layers[i]
+                return Row(name: l.name, kind: l.spec.kind.word, typeName: "\(l.typeName)-\(k + 1)",
+                           outputShape: l.output, weights: l.weights, biases: l.biases, depth: l.depth)
+            case .join(let j):
+                let inner = plan.layers[j.layerRange]
+                return Row(name: j.name, kind: j.kind.rawValue, typeName: "\(j.kind == .concat ? "Branch" : "Residual")-\(k + 1)",
+                           outputShape: j.output, weights: inner.reduce(0) { $0 + $1.weights },
+                           biases: inner.reduce(0) { $0 + $1.biases }, depth: j.depth)
+            }
         }
         totalParams = plan.parameterCount
     }
@@ -64,7 +78,7 @@ public struct ModelSummary: Sendable {
     /// The printed table.
     public func table() -> String {
         let header = ["Layer (type)", "Name", "Output Shape", "Weights", "Biases", "Param #"]
-        let body = rows.map { [$0.typeName, $0.name, $0.outputShape.description, grouped($0.weights), grouped($0.biases), grouped($0.params)] }
+        let body = rows.map { [$0.typeName, String(repeating: "  ", count: $0.depth) + $0.name, $0.outputShape.description, grouped($0.weights), grouped($0.biases), grouped($0.params)] }
         var widths = header.map(\.count)
         for r in body { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
@@ -109,7 +123,7 @@ public struct ModelSummary: Sendable {
     public func json() -> String {
         let layers = rows.map { r -> String in
             let shape = "[-1, " + r.outputShape.dims.map(String.init).joined(separator: ", ") + "]"
-            return "{\"name\": \(jsonQuoted(r.name)), \"kind\": \"\(r.kind)\", \"output_shape\": \(shape), \"weights\": \(r.weights), \"biases\": \(r.biases), \"params\": \(r.params)}"
+            return "{\"name\": \(jsonQuoted(r.name)), \"kind\": \"\(r.kind)\", \"output_shape\": \(shape), \"weights\": \(r.weights), \"biases\": \(r.biases), \"params\": \(r.params), \"depth\": \(r.depth)}"
         }
         func mb(_ v: Double) -> String { String(format: "%.2f", v) }
         return "{\"model\": \(jsonQuoted(modelName)), \"input\": [\(input.dims.map(String.init).joined(separator: ", "))], "

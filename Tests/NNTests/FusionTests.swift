@@ -1,4 +1,4 @@
-// Fused passes (Fusion.swift: flatten as a view, ReLU stored by the convolution before it, the
+// Fused passes (PassPlan.swift: flatten as a view, ReLU stored by the convolution before it, the
 // ReLU's mask applied by a max pool after it) give exactly the numbers of plain passes — logits and
 // every parameter gradient — for each convolution algorithm and each kind of layer after the ReLU;
 // and a plain pass still shows each layer's own output (a convolution's before its ReLU).

@@ -1,7 +1,11 @@
-// Shape inference: a ModelSpec becomes a list of planned layers with input/output shapes,
-// parameter shapes and resolved initialisers, before anything is allocated. Every way a spec can
-// fail to fit its input (kernel larger than the padded input, output size < 1, conv after
-// flatten, linear on an unflattened input, duplicate names) is an InputError here.
+// Shape inference: a ModelSpec becomes a graph of planned nodes (every layer, and a join for each
+// block) with input/output shapes, parameter shapes and resolved initialisers, before anything is
+// allocated. Nodes are in execution order and each reads nodes before it (or the network input,
+// node -1), so the graph is a DAG run front to back. `layers` holds every layer of every block in
+// that order, named by its dot path (DESIGN.md "Graph blocks"). Every way a spec can fail to fit
+// its input (kernel larger than the padded input, output size < 1, conv after flatten, linear on
+// an unflattened input, duplicate names, paths that cannot be concatenated or added) is an
+// InputError here, naming the file, the item's path (layers[5].inception4a.branch2[1]) and the shapes.
 
 import Core
 
@@ -15,6 +19,11 @@ public struct PlannedLayer: Equatable, Sendable {
     public var biasShape: [Int]?
     public var weightInit: Initializer
     public var biasInit: Initializer
+    /// The node this layer reads (-1: the network input) and the node it is.
+    public var source: Int
+    public var node: Int
+    /// How many blocks enclose it (0 at top level).
+    public var depth: Int
 
     public var weights: Int { weightShape?.reduce(1, *) ?? 0 }
     public var biases: Int { biasShape?.reduce(1, *) ?? 0 }
@@ -34,12 +43,20 @@ public struct PlannedLayer: Equatable, Sendable {
         case .leakyrelu: return "LeakyReLU"
         case .dropout: return "Dropout"
         case .lrn: return "LocalResponseNorm"
+        case .batchnorm: return input.isFlat ? "BatchNorm1d" : "BatchNorm2d"
+        case .branch: return "Branch"
+        case .residual: return "Residual"
         }
+    }
+    /// Non-parameter state (BatchNorm: running_mean, running_var [C], num_batches_tracked []).
+    public var stateShapes: [(suffix: String, shape: [Int])] {
+        guard case .batchnorm = spec.kind else { return [] }
+        return [("running_mean", [input.c]), ("running_var", [input.c]), ("num_batches_tracked", [])]
     }
     /// fan_in and fan_out of the weight (for initialisers; PyTorch's: a grouped conv's fan_in is
     /// in/groups x kh x kw, its fan_out out x kh x kw).
     public var fans: (fanIn: Int, fanOut: Int) {
-        guard let w = weightShape else { return (1, 1) }
+        guard let w = weightShape, w.count >= 2 else { return (1, 1) }   // BatchNorm: constant inits
         let receptive = w.dropFirst(2).reduce(1, *)
         return (w[1] * receptive, w[0] * receptive)
     }
@@ -48,7 +65,7 @@ public struct PlannedLayer: Equatable, Sendable {
 /// The most elements one sample's activation, one parameter tensor or the whole model may have (and
 /// the largest kernel, stride or pad): GEMM and MPI take 32-bit counts, and the shape arithmetic
 /// must not overflow. `what` names the place in the message.
-private func checkedCount(_ dims: [Int], _ what: @autoclosure () -> String) throws -> Int {
+func checkedCount(_ dims: [Int], _ what: @autoclosure () -> String) throws -> Int {
     let limit = Int(Int32.max)
     var n = 1
     for d in dims {
@@ -61,102 +78,73 @@ private func checkedCount(_ dims: [Int], _ what: @autoclosure () -> String) thro
     return n
 }
 
+/// A block's join: concatenation of its paths (branch) or the sum of body and shortcut (residual).
+public struct PlannedJoin: Equatable, Sendable {
+    public enum Kind: String, Sendable { case concat = "branch", add = "residual" }
+    public var kind: Kind
+    public var name: String               // the block's dot path
+    public var inputs: [Int]              // nodes joined (-1: the network input, a residual's identity)
+    /// concat: the first channel of each input in the output
+    public var channelOffsets: [Int]
+    public var output: Shape
+    public var params: Int                // the block's parameters (its layers'; not counted twice)
+    public var depth: Int
+    public var layerRange: Range<Int>     // the block's layers (plan.layers indices)
+}
+
+public enum PlannedNode: Equatable, Sendable {
+    case layer(Int)                       // plan.layers index
+    case join(PlannedJoin)
+}
+
 public struct NetworkPlan: Equatable, Sendable {
     public var spec: ModelSpec
     public var layers: [PlannedLayer]
+    /// Execution order: every layer and every block's join (after the block's layers).
+    public var nodes: [PlannedNode]
     public var input: Shape { spec.input }
-    public var output: Shape { layers.last!.output }
+    public var output: Shape { outputShape(of: nodes.count - 1) }
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.params } }
     public var classes: Int { output.count }
+    public var joins: [PlannedJoin] { nodes.compactMap { if case .join(let j) = $0 { return j } else { return nil } } }
+
+    /// The output shape of node `id` (-1: the input).
+    public func outputShape(of id: Int) -> Shape {
+        guard id >= 0 else { return input }
+        switch nodes[id] {
+        case .layer(let i): return layers[i].output
+        case .join(let j): return j.output
+        }
+    }
+
+    /// Whether some node (a block's input) is read by more than one node: its gradient is then a
+    /// sum, and Network keeps a scratch slot for the later consumers' dx.
+    public var hasFanOut: Bool {
+        var readers = [Int](repeating: 0, count: nodes.count)
+        for l in layers where l.source >= 0 { readers[l.source] += 1 }
+        for j in joins { for i in j.inputs where i >= 0 { readers[i] += 1 } }
+        return readers.contains { $0 > 1 }
+    }
+
+    /// A node's name: its layer's or its block's dot path ("input" for -1).
+    public func nodeName(_ id: Int) -> String {
+        guard id >= 0 else { return "input" }
+        switch nodes[id] {
+        case .layer(let i): return layers[i].name
+        case .join(let j): return j.name
+        }
+    }
 
     /// Infers shapes. `input` overrides the spec's input shape (summary --input).
     public init(_ spec: ModelSpec, input: Shape? = nil) throws {
         var spec = spec
         if let input { spec.input = input }
         self.spec = spec
-        var shape = spec.input
-        _ = try checkedCount(shape.dims, "\(spec.source): input")
-        var total = 0                         // parameters so far
-        var counters: [String: Int] = [:]
-        var names = Set<String>()
-        var planned: [PlannedLayer] = []
-        let lastLinear = spec.layers.lastIndex { if case .linear = $0.kind { return true } else { return false } }
-        for (i, layer) in spec.layers.enumerated() {
-            let word = layer.kind.word
-            let prefix = word == "linear" ? "fc" : word
-            counters[prefix, default: 0] += 1
-            let name = layer.name ?? "\(prefix)\(counters[prefix]!)"
-            let at = "\(spec.source): layers[\(i)] (\(name))"
-            guard names.insert(name).inserted else { throw InputError("\(at): the name '\(name)' is used twice") }
-            func spatial() throws {
-                if shape.isFlat { throw InputError("\(at): \(word) needs a [C, H, W] input, got \(shape) (after flatten)") }
-            }
-            func window(_ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int), pool: Bool, ceil: Bool = false) throws -> (Int, Int) {
-                try spatial()
-                for v in [k.0, k.1, s.0, s.1, p.0, p.1] { _ = try checkedCount([v], "\(at): kernel, stride or pad") }
-                if pool, p.0 * 2 > k.0 || p.1 * 2 > k.1 {
-                    throw InputError("\(at): pad \(p.0)x\(p.1) must be at most half the kernel \(k.0)x\(k.1)")
-                }
-                if k.0 > shape.h + 2 * p.0 || k.1 > shape.w + 2 * p.1 {
-                    throw InputError("\(at): kernel \(k.0)x\(k.1) is larger than its padded input \(shape.h + 2 * p.0)x\(shape.w + 2 * p.1) (input \(shape), pad \(p.0)x\(p.1))")
-                }
-                let oh = windowOutputSize(shape.h, kernel: k.0, stride: s.0, pad: p.0, ceil: ceil)
-                let ow = windowOutputSize(shape.w, kernel: k.1, stride: s.1, pad: p.1, ceil: ceil)
-                guard oh >= 1, ow >= 1 else {
-                    throw InputError("\(at): output size \(oh)x\(ow) < 1 from input \(shape)")
-                }
-                return (oh, ow)
-            }
-            var out = shape
-            var weight: [Int]? = nil, bias: [Int]? = nil
-            switch layer.kind {
-            case let .conv(o, k, s, p, hasBias, groups):
-                let (oh, ow) = try window(k, s, p, pool: false)
-                guard shape.c % groups == 0, o % groups == 0 else {
-                    throw InputError("\(at): groups \(groups) must divide the input channels (\(shape.c)) and the output channels (\(o))")
-                }
-                out = Shape(o, oh, ow)
-                weight = [o, shape.c / groups, k.0, k.1]
-                bias = hasBias ? [o] : nil
-            case let .linear(o, hasBias):
-                guard shape.isFlat || (shape.h == 1 && shape.w == 1) else {
-                    throw InputError("\(at): linear needs a flat input, got \(shape): put flatten before it")
-                }
-                out = Shape(flat: o)
-                weight = [o, shape.count]
-                bias = hasBias ? [o] : nil
-            case let .maxpool(k, s, p, ceil):
-                let (oh, ow) = try window(k, s, p, pool: true, ceil: ceil)
-                out = Shape(shape.c, oh, ow)
-            case let .avgpool(k, s, p):
-                let (oh, ow) = try window(k, s, p, pool: true)
-                out = Shape(shape.c, oh, ow)
-            case .globalavgpool:
-                try spatial()
-                out = Shape(shape.c, 1, 1)
-            case .flatten:
-                out = Shape(flat: shape.count)
-            case .lrn:
-                break
-            case .relu, .sigmoid, .tanh, .leakyrelu, .dropout:
-                break
-            }
-            _ = try checkedCount(out.dims, "\(at): output shape")
-            total += try (weight.map { try checkedCount($0, "\(at): weight") } ?? 0)
-                + (bias.map { try checkedCount($0, "\(at): bias") } ?? 0)
-            _ = try checkedCount([total], "\(spec.source): parameter count up to \(at)")
-            var isLinear = false
-            if case .linear = layer.kind { isLinear = true }
-            var inits = spec.initPreset.resolve(layerName: name, isLinear: isLinear, hidden: isLinear && i != lastLinear)
-            if let o = layer.initOverride {
-                if let w = o.weight { inits.weight = w }
-                if let b = o.bias { inits.bias = b }
-            }
-            planned.append(PlannedLayer(index: i, name: name, spec: layer, input: shape, output: out,
-                                        weightShape: weight, biasShape: bias, weightInit: inits.weight, biasInit: inits.bias))
-            shape = out
-        }
-        layers = planned
+        _ = try checkedCount(spec.input.dims, "\(spec.source): input")
+        var planner = GraphPlanner(spec: spec)
+        _ = try planner.plan(spec.layers, from: -1, shape: spec.input, scope: "", at: "layers", depth: 0)
+        layers = planner.layers
+        nodes = planner.nodes
     }
 
     /// Parameter tensors in buffer order: per layer, weight then bias (PyTorch state_dict order).
@@ -175,4 +163,33 @@ public struct NetworkPlan: Equatable, Sendable {
         }
         return result
     }
+}
+
+/// A non-parameter tensor a layer keeps (BatchNorm's running statistics and batch counter): in
+/// checkpoints under its name, never in the gradient buffer. Float state lives in Network.state at
+/// `offset`; num_batches_tracked is an Int64 the layer holds (offset nil).
+public struct StateTensor: Equatable, Sendable {
+    public var name: String               // "res1.bn2.running_var"
+    public var shape: [Int]
+    public var offset: Int?
+    public var layerIndex: Int
+    public var count: Int { shape.reduce(1, *) }
+}
+
+extension NetworkPlan {
+    /// State tensors in layer order (running_mean, running_var, num_batches_tracked per BatchNorm).
+    public var stateTensors: [StateTensor] {
+        var offset = 0
+        var result: [StateTensor] = []
+        for l in layers {
+            for (suffix, shape) in l.stateShapes {
+                let floats = suffix != "num_batches_tracked"
+                result.append(StateTensor(name: "\(l.name).\(suffix)", shape: shape, offset: floats ? offset : nil, layerIndex: l.index))
+                if floats { offset += shape.reduce(1, *) }
+            }
+        }
+        return result
+    }
+    /// Floats of Float state (running statistics) in the whole network.
+    public var stateFloatCount: Int { stateTensors.reduce(0) { $0 + ($1.offset == nil ? 0 : $1.count) } }
 }

@@ -95,7 +95,7 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     let trainer = try Trainer(config: config, comm: comm, data: data, quiet: true)
     trainer.initializeParameters()
     _ = try trainer.runSteps(warmup)
-    let profile = LayerProfile(layers: trainer.network.layers.count)
+    let profile = LayerProfile(layers: trainer.network.layers.count, nodes: trainer.network.plan.nodes.count)
     trainer.network.profile = profile
     let clocks = ExchangeRecorder(steps: steps, paired: false, comm: comm)
     trainer.addObserver(clocks)
@@ -111,11 +111,11 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     let plan = trainer.network.plan
     let samples = config.train.batchSize * config.train.accumulate       // per rank and step: K passes of the batch
     let layers = plan.layers.enumerated().map { i, l -> LayerTiming in
-        let flops = layerFLOPs(l, batch: samples, firstLayer: i == 0)
+        let flops = layerFLOPs(l, batch: samples, firstLayer: l.source < 0)
         var timing = LayerTiming(name: l.name, kind: l.spec.kind.word, forwardSeconds: profile.forward[i] / n,
                                  backwardSeconds: profile.backward[i] / n, forwardFLOPs: flops.forward, backwardFLOPs: flops.backward)
         if !trainer.network.ranForward(i) {
-            timing.fusedInto = trainer.network.layers[i] is Flatten ? "view" : plan.layers[i - 1].name
+            timing.fusedInto = trainer.network.layers[i] is Flatten ? "view" : plan.nodeName(l.source)
         }
         return timing
     }

@@ -43,9 +43,9 @@ final class Diagnostics {
         var layers: [LayerDiagnostics] = []
         for (i, layer) in network.layers.enumerated() {
             var entry: [(key: String, value: Double)] = []
-            let per = layer.outputShape.count, a = network.activation(i)
+            let per = layer.outputShape.count, a = network.activation(i), stride = network.activationStride(i)
             var sum = 0.0, squares = 0.0
-            for j in 0..<(per * count) { let v = Double(a[j]); sum += v; squares += v * v }
+            for b in 0..<count { for j in 0..<per { let v = Double(a[b * stride + j]); sum += v; squares += v * v } }
             let n = Double(per * count)
             let mean = sum / n
             entry.append(("act_mean", mean))
@@ -54,7 +54,7 @@ final class Diagnostics {
                 var dead = 0
                 for unit in 0..<per {
                     var alive = false
-                    for b in 0..<count where a[b * per + unit] > 0 { alive = true; break }
+                    for b in 0..<count where a[b * stride + unit] > 0 { alive = true; break }
                     if !alive { dead += 1 }
                 }
                 entry.append(("dead_fraction", Double(dead) / Double(per)))

@@ -62,8 +62,8 @@ public struct ComputeCost: Sendable {
 
 /// Forward + backward multiply-add FLOPs of one image through `plan`.
 public func flopsPerImage(_ plan: NetworkPlan) -> Double {
-    plan.layers.enumerated().reduce(0) { sum, e in
-        let f = layerFLOPs(e.element, batch: 1, firstLayer: e.offset == 0)
+    plan.layers.reduce(0) { sum, l in
+        let f = layerFLOPs(l, batch: 1, firstLayer: l.source < 0)
         return sum + f.forward + f.backward
     }
 }
