@@ -1,10 +1,12 @@
 // Element-wise activations. Shapes pass through unchanged; backward reads the cached output y
 // (ReLU, sigmoid, tanh) or input x (leaky ReLU) — both stay valid until backward runs.
+// Strided output (StridedOutputLayer): y and dy at outputStride per sample; x and dx contiguous,
+// or at outputStride too when they alias y and dy (in place).
 
 import Core
 import Foundation
 
-public final class Activation: Layer {
+public final class Activation: StridedOutputLayer {
     public enum Function: Equatable, Sendable {
         case relu, sigmoid, tanh
         case leakyReLU(slope: Float)
@@ -13,13 +15,38 @@ public final class Activation: Layer {
     public let function: Function
     public let inputShape: Shape
     public var outputShape: Shape { inputShape }
+    /// Floats from one sample's y (and dy) to the next (StridedOutputLayer); x and dx stay
+    /// contiguous (inputShape.count apart) except in place, where they are views of the strided
+    /// output: when x == y, x is read at outputStride too, and when dx == dy (Network runs a fused
+    /// convolution's ReLU backward in place on its output, which may be strided), dx is written at
+    /// outputStride. At the default (outputShape.count) the whole batch is one run.
+    public var outputStride: Int
 
     public init(name: String, function: Function, input: Shape) {
         self.name = name; self.function = function; inputShape = input
+        outputStride = input.count
     }
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
-        let count = n * inputShape.count
+        let count = inputShape.count, stride = outputStride
+        if stride == count { return forwardRun(x, y, count: n * count) }
+        let xStride = x == UnsafePointer(y) ? stride : count
+        for b in 0..<n { forwardRun(x + b * xStride, y + b * stride, count: count) }
+    }
+
+    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
+        guard let dx else { return }
+        let count = inputShape.count, stride = outputStride
+        if stride == count { return backwardRun(x, y, dy, dx, count: n * count) }
+        let xStride = x == y ? stride : count, dxStride = UnsafePointer(dx) == dy ? stride : count
+        for b in 0..<n {
+            backwardRun(x + b * xStride, y + b * stride, dy + b * stride, dx + b * dxStride, count: count)
+        }
+    }
+
+    /// y = f(x) over `count` contiguous floats.
+    private func forwardRun(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch function {
         case .relu:
             relu(x, into: y, count: count)
@@ -36,10 +63,9 @@ public final class Activation: Layer {
         }
     }
 
-    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
-        guard let dx else { return }
-        let count = n * inputShape.count
+    /// dx = f'(x) dy over `count` contiguous floats (dx == dy allowed).
+    private func backwardRun(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                             _ dx: UnsafeMutablePointer<Float>, count: Int) {
         switch function {
         case .relu:
             // branch-free: keep dy's bits where y > 0 (a mask, so the loop vectorises)

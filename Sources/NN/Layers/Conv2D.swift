@@ -18,6 +18,11 @@
 // every product above runs as G GEMMs over row blocks of the same buffers: W_g (O/G, K/G) at
 // weight + g (O/G)(K/G), cols_g at row g K/G, y/yT/dy/dyT rows at g O/G. Workspaces are the ones of
 // G = 1. Grouped layers never run direct (its kernels couple every input channel to every filter).
+//
+// Strided output (StridedOutputLayer): sample b's y (forward) and dy (backward) start at
+// b * outputStride instead of b * O*OHW (a branch writing into its slice of a concatenation). Only
+// those per-sample offsets change: every GEMM and reorder works within one sample's planes, whose
+// O*OHW floats stay contiguous; x, dx and the workspaces stay contiguous too.
 
 import Core
 
@@ -25,7 +30,7 @@ public enum ConvAlgorithm: String, Sendable {
     case direct, perSampleGEMM = "per-sample GEMM", batchGEMM = "batch GEMM"
 }
 
-public final class Conv2D: Layer {
+public final class Conv2D: StridedOutputLayer {
     public let name: String
     public let inputShape: Shape
     public let outputShape: Shape
@@ -37,6 +42,10 @@ public final class Conv2D: Layer {
     /// Stores max(y, 0) instead of y: the ReLU that follows, fused in (set per pass by Network;
     /// backward then expects dy already masked by the ReLU — see Fusion.swift).
     public var appliesReLU = false
+    /// Floats from one sample's output (and output gradient) to the next: outputShape.count, or
+    /// more when the layer writes into its channel slice of a concatenation (StridedOutputLayer).
+    /// x, dx and every workspace stay contiguous.
+    public var outputStride: Int
     /// Stride-1 layers with at most this many filter weights run direct: the GEMMs of such layers
     /// have too few rows (filters) and too short a depth for BLAS to beat a register-tiled loop.
     static let directWeights = 16_384
@@ -70,6 +79,7 @@ public final class Conv2D: Layer {
         geometry = ConvGeometry(c: input.c, h: input.h, w: input.w, kh: kernel.0, kw: kernel.1,
                                 sh: stride.0, sw: stride.1, ph: pad.0, pw: pad.1)
         outputShape = Shape(out, geometry.oh, geometry.ow)
+        outputStride = outputShape.count
         let weights = out * geometry.rows / groups
         let directApplies = groups == 1 && DirectConvolution.applies(geometry)
         let chosen: ConvAlgorithm
@@ -129,13 +139,13 @@ public final class Conv2D: Layer {
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
         if let direct { return forwardDirect(direct, x, y, batch: n) }
-        let ohw = geometry.oh * geometry.ow, columns = n * ohw, o = outChannels
+        let ohw = geometry.oh * geometry.ow, columns = n * ohw, o = outChannels, stride = outputStride
         let og = o / groups, kg = geometry.rows / groups
         let colsP = cols.pointer
         im2col(x, batch: n, geometry, colsP)
         if perSample {
             for b in 0..<n {
-                let yb = y + b * o * ohw
+                let yb = y + b * stride
                 // y_b,g = W_g · cols_b,g : (O/G, K/G) x (K/G, OHW), cols_b strided inside the batch
                 for g in 0..<groups {
                     gemm(.no, .no, m: og, n: ohw, k: kg, weight + g * og * kg, lda: kg, colsP + g * kg * columns + b * ohw,
@@ -157,7 +167,7 @@ public final class Conv2D: Layer {
             let b0 = bias?[oc] ?? 0
             let src = yT + oc * columns
             for b in 0..<n {
-                let s = src + b * ohw, d = y + (b * o + oc) * ohw
+                let s = src + b * ohw, d = y + b * stride + oc * ohw
                 var i = 0
                 if appliesReLU {
                     while i < ohw { d[i] = max(s[i] + b0, 0); i &+= 1 }
@@ -171,13 +181,13 @@ public final class Conv2D: Layer {
     public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                          _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
         if let direct { return backwardDirect(direct, dy, dx, batch: n) }
-        let ohw = geometry.oh * geometry.ow, columns = n * ohw, o = outChannels
+        let ohw = geometry.oh * geometry.ow, columns = n * ohw, o = outChannels, stride = outputStride
         let og = o / groups, kg = geometry.rows / groups
         let dc: UnsafeMutablePointer<Float>? = dx == nil ? nil : dCols.reserve(geometry.rows * capacity * ohw)
         if perSample {
             // straight from dy's NCHW slices, no reorder:  db[o] += sum of dy_b[o, :]
             for b in 0..<n {
-                let dyb = dy + b * o * ohw
+                let dyb = dy + b * stride
                 if let dBias { addPlaneSums(dyb, into: dBias, channels: o, plane: ohw) }
                 for g in 0..<groups {
                     let wg = g * og * kg, colsG = g * kg * columns + b * ohw, dyg = dyb + g * og * ohw
@@ -196,7 +206,7 @@ public final class Conv2D: Layer {
             for oc in 0..<o {
                 let d = dyT + oc * columns
                 for b in 0..<n {
-                    let s = dy + (b * o + oc) * ohw, dd = d + b * ohw
+                    let s = dy + b * stride + oc * ohw, dd = d + b * ohw
                     var i = 0
                     while i < ohw { dd[i] = s[i]; i &+= 1 }
                 }
@@ -226,7 +236,7 @@ public final class Conv2D: Layer {
         for b in 0..<n {
             let xpb = xp + b * d.input.count
             d.input.fill(x + b * inputShape.count, into: xpb)
-            d.forward(xpb, packed.pointer, bias: bias, relu: appliesReLU, y + b * outputShape.count)
+            d.forward(xpb, packed.pointer, bias: bias, relu: appliesReLU, y + b * outputStride)
         }
     }
 
@@ -235,7 +245,7 @@ public final class Conv2D: Layer {
         partial.update(repeating: 0, count: d.partialSumCount)
         if dx != nil { d.packFlippedFilters(weight, into: packedFlipped.pointer) }
         for b in 0..<n {
-            let dyb = dy + b * outputShape.count
+            let dyb = dy + b * outputStride
             if let dBias { addPlaneSums(dyb, into: dBias, channels: outChannels, plane: outputShape.h * outputShape.w) }
             d.backward(padded.pointer + b * d.input.count, dyb, scratch: paddedGradient.pointer,
                        partial: partial, flipped: packedFlipped.pointer, dx.map { $0 + b * inputShape.count })

@@ -8,10 +8,12 @@
 // Ceil mode (max pooling only, PyTorch's ceil_mode): the output size is rounded up, so the last
 // window of a row or column may run past the input; it takes only the cells inside. Such layers
 // never take a fast path (those read whole windows).
+// Strided output (StridedOutputLayer): y and dy at outputStride per sample, one sample's C planes
+// per run; at the default stride the batch's N*C planes are one run, as before.
 
 import Core
 
-public final class Pool2D: Layer {
+public final class Pool2D: StridedOutputLayer {
     public enum Mode: Equatable, Sendable { case max, average }
     public let name: String
     public let mode: Mode
@@ -25,6 +27,9 @@ public final class Pool2D: Layer {
     /// argmax cell, so the ReLU's backward pass is left out. Off in plain passes, where dx is
     /// dLoss/d(the ReLU's output) unmasked.
     public var masksGradientByOutput = false
+    /// Floats from one sample's y (and dy) to the next (StridedOutputLayer); x, dx and the argmax
+    /// indices stay contiguous. At the default (outputShape.count) the batch's N*C planes are one run.
+    public var outputStride: Int
 
     public init(name: String, mode: Mode, input: Shape, kernel: (Int, Int), stride: (Int, Int), pad: (Int, Int),
                 ceil: Bool = false) {
@@ -33,6 +38,7 @@ public final class Pool2D: Layer {
         geometry = ConvGeometry(c: input.c, h: input.h, w: input.w, kh: kernel.0, kw: kernel.1,
                                 sh: stride.0, sw: stride.1, ph: pad.0, pw: pad.1, ceil: ceil)
         outputShape = Shape(input.c, geometry.oh, geometry.ow)
+        outputStride = outputShape.count
     }
 
     deinit { releaseChecked(argmax) }
@@ -57,15 +63,37 @@ public final class Pool2D: Layer {
     }
 
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch n: Int, context: PassContext) {
+        let outCount = outputShape.count, stride = outputStride
+        if stride == outCount { return forwardPlanes(x, y, argmax, planes: n * geometry.c) }
+        for b in 0..<n {
+            forwardPlanes(x + b * inputShape.count, y + b * stride, argmax + b * outCount, planes: geometry.c)
+        }
+    }
+
+    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
+        guard let dx else { return }
+        let mask = masksGradientByOutput && mode == .max
+        let outCount = outputShape.count, stride = outputStride
+        if stride == outCount { return backwardPlanes(y, dy, dx, argmax, planes: n * geometry.c, mask: mask) }
+        for b in 0..<n {
+            backwardPlanes(y + b * stride, dy + b * stride, dx + b * inputShape.count, argmax + b * outCount,
+                           planes: geometry.c, mask: mask)
+        }
+    }
+
+    /// `planes` contiguous input planes of x into as many contiguous output planes of y (and of
+    /// the max pool's indices).
+    private func forwardPlanes(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                               _ indices: UnsafeMutablePointer<Int32>, planes: Int) {
         switch fastPath {
-        case .max2x2: return maxForward2x2(x, y, planes: n * geometry.c)
-        case .max3x3: return maxForward3x3(x, y, planes: n * geometry.c)
+        case .max2x2: return maxForward2x2(x, y, indices, planes: planes)
+        case .max3x3: return maxForward3x3(x, y, indices, planes: planes)
         case .none: break
         }
         let g = geometry, oh = g.oh, ow = g.ow, hw = g.h * g.w
-        let planes = n * g.c
         for p in 0..<planes {
-            let src = x + p * hw, dst = y + p * oh * ow, arg = argmax + p * oh * ow
+            let src = x + p * hw, dst = y + p * oh * ow, arg = indices + p * oh * ow
             for oy in 0..<oh {
                 let y0 = oy * g.sh - g.ph
                 let yLo = max(y0, 0), yHi = min(y0 + g.kh, g.h)
@@ -94,16 +122,16 @@ public final class Pool2D: Layer {
         }
     }
 
-    public func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                         _ dx: UnsafeMutablePointer<Float>?, batch n: Int) {
-        guard let dx else { return }
-        let mask = masksGradientByOutput && mode == .max
-        if fastPath == .max2x2 { return maxBackward2x2(dy, mask ? y : nil, dx, planes: n * geometry.c) }
+    /// forwardPlanes' adjoint: dx's `planes` contiguous planes from as many of dy (and y, when
+    /// `mask`) and of the indices.
+    private func backwardPlanes(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                _ indices: UnsafePointer<Int32>, planes: Int, mask: Bool) {
+        if fastPath == .max2x2 { return maxBackward2x2(dy, mask ? y : nil, dx, indices, planes: planes) }
         let g = geometry, oh = g.oh, ow = g.ow, hw = g.h * g.w
-        dx.update(repeating: 0, count: n * inputShape.count)
+        dx.update(repeating: 0, count: planes * hw)
         let scale = 1 / Float(g.kh * g.kw)
-        for p in 0..<(n * g.c) {
-            let d = dx + p * hw, grad = dy + p * oh * ow, arg = argmax + p * oh * ow, pooled = y + p * oh * ow
+        for p in 0..<planes {
+            let d = dx + p * hw, grad = dy + p * oh * ow, arg = indices + p * oh * ow, pooled = y + p * oh * ow
             for oy in 0..<oh {
                 let y0 = oy * g.sh - g.ph
                 let yLo = max(y0, 0), yHi = min(y0 + g.kh, g.h)
@@ -127,10 +155,11 @@ public final class Pool2D: Layer {
 
     // MARK: fast paths
 
-    private func maxForward2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int) {
+    private func maxForward2x2(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                               _ indices: UnsafeMutablePointer<Int32>, planes: Int) {
         let g = geometry, oh = g.oh, ow = g.ow, w = g.w, hw = g.h * g.w, ohw = oh * ow
         for p in 0..<planes {
-            let src = x + p &* hw, dst = y + p &* ohw, arg = argmax + p &* ohw
+            let src = x + p &* hw, dst = y + p &* ohw, arg = indices + p &* ohw
             for oy in 0..<oh {
                 let r0 = src + oy &* 2 &* w
                 maxPool2x2Row(r0, r0 + w, dst + oy &* ow, arg + oy &* ow, outputs: ow,
@@ -142,12 +171,12 @@ public final class Pool2D: Layer {
     /// Windows tile the input: each dx cell gets its window's gradient or 0, written once.
     /// `pooled` (the forward's output): route only where it is > 0 (masksGradientByOutput).
     private func maxBackward2x2(_ dy: UnsafePointer<Float>, _ pooled: UnsafePointer<Float>?, _ dx: UnsafeMutablePointer<Float>,
-                                planes: Int) {
+                                _ indices: UnsafePointer<Int32>, planes: Int) {
         let g = geometry, oh = g.oh, ow = g.ow, w = g.w, h = g.h, hw = h * w, ohw = oh * ow
         let exact = 2 * oh == h && 2 * ow == w
         if !exact { dx.update(repeating: 0, count: planes * hw) }   // odd edges: uncovered cells stay 0
         for p in 0..<planes {
-            let d = dx + p &* hw, grad = dy + p &* ohw, arg = argmax + p &* ohw, y = pooled.map { $0 + p &* ohw }
+            let d = dx + p &* hw, grad = dy + p &* ohw, arg = indices + p &* ohw, y = pooled.map { $0 + p &* ohw }
             for oy in 0..<oh {
                 let r0 = d + oy &* 2 &* w
                 maxUnpool2x2Row(grad + oy &* ow, y.map { $0 + oy &* ow }, arg + oy &* ow, r0, r0 + w, outputs: ow,
@@ -156,10 +185,11 @@ public final class Pool2D: Layer {
         }
     }
 
-    private func maxForward3x3(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, planes: Int) {
+    private func maxForward3x3(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                               _ indices: UnsafeMutablePointer<Int32>, planes: Int) {
         let g = geometry, oh = g.oh, ow = g.ow, w = g.w, hw = g.h * g.w, ohw = oh * ow
         for p in 0..<planes {
-            let src = x + p &* hw, dst = y + p &* ohw, arg = argmax + p &* ohw
+            let src = x + p &* hw, dst = y + p &* ohw, arg = indices + p &* ohw
             for oy in 0..<oh {
                 let top = 2 &* oy &* w
                 maxPool3x3Row(src + top, width: w, dst + oy &* ow, arg + oy &* ow, outputs: ow,
