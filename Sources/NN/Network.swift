@@ -124,6 +124,10 @@ public final class Network {
         }
     }
 
+    /// num_batches_tracked of the BatchNorm that owns state tensor `t`.
+    public func batchesTracked(_ t: StateTensor) -> Int64 { (layers[t.layerIndex] as? BatchNorm)?.numBatchesTracked ?? 0 }
+    public func setBatchesTracked(_ t: StateTensor, _ value: Int64) { (layers[t.layerIndex] as? BatchNorm)?.numBatchesTracked = value }
+
     /// Sums BatchNorm's statistics across the ranks for every layer with sync (nil: local).
     public func setStatisticsReducer(_ reducer: StatisticsReducer?) {
         for bn in batchNorms where bn.sync { bn.reducer = reducer }

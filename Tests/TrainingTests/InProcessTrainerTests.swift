@@ -30,12 +30,7 @@ final class InProcessTrainerTests: XCTestCase {
         return TrainingData(train: set(count: 320, seed: 1), validation: nil, test: set(count: 64, seed: 2))
     }()
 
-    private func config(_ overrides: [String]) throws -> RunConfig {
-        let yaml = """
-        model:
-          name: tiny
-          input: [1, 8, 8]
-          layers:
+    private static let tinyLayers = """
             - conv: {out: 4, kernel: 3, pad: 1}
             - relu
             - maxpool: {kernel: 2}
@@ -43,6 +38,32 @@ final class InProcessTrainerTests: XCTestCase {
             - linear: {out: 16}
             - relu
             - linear: {out: 10}
+        """
+
+    /// BatchNorm in the stem, in a residual body and on a flat layer (BatchNorm1d).
+    private static let batchNormLayers = """
+            - conv: {out: 4, kernel: 3, pad: 1, bias: false}
+            - batchnorm
+            - relu
+            - residual:
+                body: [{conv: {out: 4, kernel: 3, pad: 1, bias: false}}, batchnorm, relu,
+                       {conv: {out: 4, kernel: 3, pad: 1, bias: false}}, batchnorm]
+            - relu
+            - maxpool: {kernel: 2}
+            - flatten
+            - linear: {out: 16}
+            - batchnorm
+            - relu
+            - linear: {out: 10}
+        """
+
+    private func config(_ overrides: [String], layers: String = tinyLayers) throws -> RunConfig {
+        let yaml = """
+        model:
+          name: tiny
+          input: [1, 8, 8]
+          layers:
+        \(layers)
         data: {validation: 0}
         train: {epochs: 2, batch_size: 8, lr: 0.05, momentum: 0.9, nesterov: true, max_steps: 12, bucket_mb: 0.0005}
         diagnostics: false
@@ -62,15 +83,17 @@ final class InProcessTrainerTests: XCTestCase {
     }
 
     /// Trains with `overrides` at world size `ranks`; every rank's final parameters (index = rank).
-    private func train(ranks: Int, _ overrides: [String], prepare: @escaping (Trainer) -> Void = { _ in })
-        throws -> [[Float]] {
-        let config = try config(overrides)
+    /// Trains with `overrides` at world size `ranks`; every rank's final parameters, then its
+    /// running statistics (BatchNorm; none in the tiny model) (index = rank).
+    private func train(ranks: Int, _ overrides: [String], layers: String = tinyLayers,
+                       prepare: @escaping (Trainer) -> Void = { _ in }) throws -> [[Float]] {
+        let config = try config(overrides, layers: layers)
         return try ThreadWorld.run(size: ranks) { comm in
             let trainer = try Trainer(config: config, comm: comm, data: Self.data, quiet: true)
             trainer.initializeParameters()
             prepare(trainer)
             _ = try trainer.run()
-            return Array(trainer.network.parameters)
+            return Array(trainer.network.parameters) + Array(trainer.network.state)
         }
     }
 
@@ -100,6 +123,31 @@ final class InProcessTrainerTests: XCTestCase {
             let many = try train(ranks: ranks, ["train.allreduce=exact", "train.batch_size=\(16 / ranks)", "train.micro_batch=4"])
             XCTAssertEqual(many[0], one, "exact at \(ranks) ranks vs 1 rank")
         }
+    }
+
+    /// BatchNorm with sync: np=1 batch 16 and np=2 batch 8 (and np=4 batch 4) give the same weights
+    /// and running statistics after 20 steps, identical on every rank; without sync each rank
+    /// normalises its own half and the result moves; exact normalises each fixed micro-batch and is
+    /// bit-identical across world sizes.
+    func testBatchNormIsWorldSizeInvariant() throws {
+        let steps = "train.max_steps=20", bn = Self.batchNormLayers
+        let one = try train(ranks: 1, [steps, "train.batch_size=16"], layers: bn)[0]
+        XCTAssertEqual(try config([], layers: bn).model.layers.count, 11)
+        for ranks in [2, 4] {
+            let many = try train(ranks: ranks, [steps, "train.batch_size=\(16 / ranks)"], layers: bn)
+            XCTAssertTrue(many.allSatisfy { $0 == many[0] }, "replicas and running statistics identical at \(ranks) ranks")
+            assertClose(many[0], one, "sync BatchNorm at \(ranks) ranks vs 1", tolerance: 1e-5)
+        }
+        let local = try train(ranks: 2, [steps, "train.batch_size=8"],
+                              layers: bn.replacingOccurrences(of: "batchnorm", with: "{batchnorm: {sync: false}}"))
+        let moved = zip(local[0], one).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(moved, 1e-3, "per-rank BatchNorm (sync: false) differs from the global batch's")
+        XCTAssertEqual(local[1], local[0], "sync: false still keeps rank 0's running statistics everywhere after the epoch")
+        let exact = ["train.allreduce=exact", "train.micro_batch=4", steps]
+        let exactOne = try train(ranks: 1, exact + ["train.batch_size=16"], layers: bn)[0]
+        let exactTwo = try train(ranks: 2, exact + ["train.batch_size=8"], layers: bn)[0]
+        let parameters = try NetworkPlan(try config([], layers: bn).model).parameterCount
+        XCTAssertEqual(Array(exactTwo[..<parameters]), Array(exactOne[..<parameters]), "exact with BatchNorm: weights bit-identical at 2 ranks")
     }
 
     func testAccumulationMatchesTheLargerWorldSize() throws {

@@ -1,5 +1,6 @@
 // Training checkpoints in safetensors (DESIGN.md "Checkpoints"): every parameter under its PyTorch
-// name and layout, the SGD momentum as optimizer.<name>.momentum, and string metadata (config,
+// name and layout, the SGD momentum as optimizer.<name>.momentum, BatchNorm's running statistics
+// (F32) and num_batches_tracked (I64) under their names, and string metadata (config,
 // epoch, step, seed, world_size, dtrain_version, val_accuracy, plus the running sums of a
 // partly-done epoch so a mid-epoch resume reports the same metrics). Loading checks names and
 // shapes against the model before any parameter is overwritten.
@@ -17,6 +18,14 @@ public enum Checkpoint {
         let params = UnsafeBufferPointer(network.parameters)
         for t in network.tensors {
             writer.add(name: t.name, shape: t.shape, data: UnsafeBufferPointer(rebasing: params[t.offset ..< t.offset + t.count]))
+        }
+        let state = UnsafeBufferPointer(network.state)
+        for t in network.stateTensors {
+            if let offset = t.offset {
+                writer.add(name: t.name, shape: t.shape, data: UnsafeBufferPointer(rebasing: state[offset ..< offset + t.count]))
+            } else {
+                writer.add(name: t.name, shape: t.shape, int64s: [network.batchesTracked(t)])
+            }
         }
         if let optimizer {
             let v = UnsafeBufferPointer(optimizer.velocity)
@@ -42,7 +51,16 @@ public enum Checkpoint {
                 }
             }
         }
-        let known = Set(network.tensors.map(\.name) + network.tensors.map { momentumName($0.name) })
+        for t in network.stateTensors {
+            guard let e = file.entries[t.name] else {
+                throw InputError("\(path): missing tensor '\(t.name)' (the model \(network.plan.spec.name) keeps it: BatchNorm state)")
+            }
+            let dtype: SafeTensorsFile.DType = t.offset == nil ? .i64 : .f32
+            guard e.shape == t.shape, e.dtype == dtype else {
+                throw InputError("\(path): tensor '\(t.name)' is \(e.dtype.rawValue) \(e.shape) but the model \(network.plan.spec.name) expects \(dtype.rawValue) \(t.shape)")
+            }
+        }
+        let known = Set(network.tensors.map(\.name) + network.tensors.map { momentumName($0.name) } + network.stateTensors.map(\.name))
         if let extra = file.names.first(where: { !known.contains($0) }) {
             throw InputError("\(path): tensor '\(extra)' is not part of the model \(network.plan.spec.name) (a checkpoint of another model?)")
         }
@@ -51,6 +69,13 @@ public enum Checkpoint {
 
     /// Reads parameters (and momentum) from an opened, checked file into the network/optimizer.
     public static func load(_ file: SafeTensorsFile, into network: Network, optimizer: SGD?) throws {
+        for t in network.stateTensors {
+            if let offset = t.offset {
+                try file.read(t.name, into: UnsafeMutableBufferPointer(rebasing: network.state[offset ..< offset + t.count]))
+            } else {
+                network.setBatchesTracked(t, try file.int64s(t.name)[0])
+            }
+        }
         for t in network.tensors {
             try file.read(t.name, into: UnsafeMutableBufferPointer(rebasing: network.parameters[t.offset ..< t.offset + t.count]))
             if let optimizer {

@@ -1,5 +1,6 @@
 // safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian header
-// length N, N bytes of JSON header, then the data buffer. Reads and writes F32 tensors only.
+// length N, N bytes of JSON header, then the data buffer. Reads and writes F32 tensors, and I64
+// (BatchNorm's num_batches_tracked, as PyTorch saves it).
 // `open` validates the whole header before any tensor byte is read; holes between tensors are
 // tolerated, overlaps and out-of-range offsets are not.
 
@@ -9,11 +10,17 @@ import NN
 
 public struct SafeTensorsFile {
     /// One tensor: `byteRange` is its `data_offsets`, relative to the start of the data buffer.
+    public enum DType: String, Sendable {
+        case f32 = "F32", i64 = "I64"
+        public var size: Int { self == .f32 ? 4 : 8 }
+    }
+
     public struct Entry {
         public let name: String
         public let shape: [Int]
+        public let dtype: DType
         public let byteRange: Range<Int>
-        public var count: Int { byteRange.count / 4 }
+        public var count: Int { byteRange.count / dtype.size }
     }
 
     /// Headers beyond this are refused rather than allocated.
@@ -64,6 +71,7 @@ public struct SafeTensorsFile {
     /// Copies tensor `name` into `buffer`, whose size must equal the tensor's element count.
     public func read(_ name: String, into buffer: UnsafeMutableBufferPointer<Float>) throws {
         let entry = try entry(name)
+        guard entry.dtype == .f32 else { throw InputError("\(path): tensor \(SafeTensorsHeader.quoted(name)) is \(entry.dtype.rawValue), expected F32") }
         guard buffer.count == entry.count else {
             throw InputError("\(path): tensor \(SafeTensorsHeader.quoted(name)) has shape \(entry.shape) (\(entry.count) values), "
                              + "expected \(buffer.count) values")
@@ -77,6 +85,18 @@ public struct SafeTensorsFile {
         #endif
     }
 
+    /// The values of an I64 tensor.
+    public func int64s(_ name: String) throws -> [Int64] {
+        let entry = try entry(name)
+        guard entry.dtype == .i64 else { throw InputError("\(path): tensor \(SafeTensorsHeader.quoted(name)) is \(entry.dtype.rawValue), expected I64") }
+        var values = [Int64](repeating: 0, count: entry.count)
+        guard entry.count > 0 else { return values }
+        guard try values.withUnsafeMutableBytes({ try file.read(at: dataStart + entry.byteRange.lowerBound, into: $0) }) else {
+            throw InputError("\(path): file ended inside tensor \(SafeTensorsHeader.quoted(name)) (was it truncated?)")
+        }
+        return values.map { Int64(littleEndian: $0) }
+    }
+
     public func floats(_ name: String) throws -> [Float] {
         let entry = try entry(name)
         var values = [Float](repeating: 0, count: entry.count)
@@ -85,11 +105,11 @@ public struct SafeTensorsFile {
     }
 }
 
-/// Collects F32 tensors and writes them as one safetensors file, atomically. The output is
+/// Collects F32 (and I64) tensors and writes them as one safetensors file, atomically. The output is
 /// deterministic: tensors in insertion order with contiguous offsets, metadata keys sorted.
 public struct SafeTensorsWriter {
     private var metadata: [String: String]
-    private var tensors: [(name: String, shape: [Int], values: [Float])] = []
+    private var tensors: [(name: String, shape: [Int], dtype: SafeTensorsFile.DType, bytes: [UInt8])] = []
     private var names: Set<String> = []
 
     public init(metadata: [String: String]) { self.metadata = metadata }
@@ -100,7 +120,21 @@ public struct SafeTensorsWriter {
         precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == data.count,
                      "safetensors: shape \(shape) does not hold \(data.count) values for \(name)")
         names.insert(name)
-        tensors.append((name, shape, Array(data)))
+        #if _endian(big)
+        let values = data.map { Float(bitPattern: $0.bitPattern.littleEndian) }
+        #else
+        let values = Array(data)
+        #endif
+        tensors.append((name, shape, .f32, values.withUnsafeBytes { Array($0) }))
+    }
+
+    /// An I64 tensor (little-endian), e.g. a scalar counter with shape [].
+    public mutating func add(name: String, shape: [Int], int64s data: [Int64]) {
+        precondition(name != "__metadata__" && !names.contains(name), "safetensors: duplicate tensor name \(name)")
+        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == data.count,
+                     "safetensors: shape \(shape) does not hold \(data.count) values for \(name)")
+        names.insert(name)
+        tensors.append((name, shape, .i64, data.map(\.littleEndian).withUnsafeBytes { Array($0) }))
     }
 
     /// The header JSON, padded with spaces to a multiple of 8 bytes.
@@ -112,9 +146,9 @@ public struct SafeTensorsWriter {
         }
         var offset = 0
         for t in tensors {
-            let end = offset + 4 * t.values.count
+            let end = offset + t.bytes.count
             let shape = t.shape.map(String.init).joined(separator: ",")
-            fields.append("\(SafeTensorsHeader.quoted(t.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            fields.append("\(SafeTensorsHeader.quoted(t.name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var bytes = Array("{\(fields.joined(separator: ","))}".utf8)
@@ -127,14 +161,7 @@ public struct SafeTensorsWriter {
         try writeAtomically(to: path) { write in
             try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try write($0) }
             try header.withUnsafeBytes { try write($0) }
-            for t in tensors {
-                #if _endian(big)
-                let values = t.values.map { Float(bitPattern: $0.bitPattern.littleEndian) }
-                #else
-                let values = t.values
-                #endif
-                try values.withUnsafeBytes { try write($0) }
-            }
+            for t in tensors { try t.bytes.withUnsafeBytes { try write($0) } }
         }
     }
 }

@@ -1,5 +1,5 @@
 // Parsing and validating a safetensors JSON header: `__metadata__` must map strings to strings;
-// each tensor needs dtype "F32", a shape of non-negative ints and data_offsets [begin, end] with
+// each tensor needs dtype "F32" (or "I64"), a shape of non-negative ints and data_offsets [begin, end] with
 // end - begin = 4 x product(shape), inside the data buffer and overlapping no other tensor.
 
 import Core
@@ -46,7 +46,9 @@ struct SafeTensorsHeader {
                               fail: (String) -> InputError) throws -> SafeTensorsFile.Entry {
         guard case .object(let info) = value else { throw fail("expected an object with dtype, shape, data_offsets") }
         guard case .string(let dtype)? = info["dtype"] else { throw fail("missing dtype string") }
-        guard dtype == "F32" else { throw fail("dtype \(quoted(dtype)), expected \"F32\" (dtrain reads only F32)") }
+        guard let type = SafeTensorsFile.DType(rawValue: dtype) else {
+            throw fail("dtype \(quoted(dtype)), expected \"F32\" (or \"I64\": BatchNorm's num_batches_tracked)")
+        }
         guard case .array(let dims)? = info["shape"] else { throw fail("missing shape array") }
         guard case .array(let offsets)? = info["data_offsets"] else { throw fail("missing data_offsets array") }
 
@@ -62,14 +64,14 @@ struct SafeTensorsHeader {
               begin >= 0, begin <= end else {
             throw fail("data_offsets must be [begin, end] with 0 <= begin <= end")
         }
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: type.size)
         guard !overflow, end - begin == bytes else {
-            throw fail("data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(count) x 4")
+            throw fail("data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(count) x \(type.size)")
         }
         guard end <= dataLength else {
             throw fail("data_offsets [\(begin), \(end)] run past the \(dataLength)-byte data buffer")
         }
-        return SafeTensorsFile.Entry(name: name, shape: shape, byteRange: begin..<end)
+        return SafeTensorsFile.Entry(name: name, shape: shape, dtype: type, byteRange: begin..<end)
     }
 
     /// `text` as a JSON string literal (also used to quote names in one-line error messages).

@@ -9,6 +9,7 @@ import NN
 extension Trainer {
     func endOfEpoch(epoch: Int) throws -> EpochMetrics {
         let evalStart = monotonicSeconds()
+        if network.batchNorms.contains(where: { $0.reducer == nil }) { shareState() }   // unsynced BatchNorm: rank 0's statistics
         let last = step >= totalSteps
         let validation = try validationEval?.run()
         let test = try testEval.run(confusion: last)

@@ -52,6 +52,7 @@ public final class Trainer {
         memory = try memoryPreflight(.training(plan, config: config, data: data), config: config)
         buffer = ExchangeBuffer(parameterCount: plan.parameterCount)
         network = Network(plan: plan, exchange: buffer)
+        if Self.syncsBatchNorm(t, worldSize: comm.size) { network.setStatisticsReducer(CommunicatorStatistics(comm: comm)) }
         optimizer = SGD(parameterCount: plan.parameterCount, momentum: Float(t.momentum), weightDecay: Float(t.weightDecay),
                         nesterov: t.nesterov)
         shards = ShardPlan(count: data.train.count, worldSize: comm.size, perRankBatch: t.batchSize * t.accumulate)
@@ -114,6 +115,7 @@ public final class Trainer {
         }
         comm.broadcast(network.parameters, root: 0)
         comm.broadcast(optimizer.velocity, root: 0)
+        shareState()
         step = point.step
         bestValidation = point.bestValidation
         exactShift = point.metadata.exactShift

@@ -1,0 +1,37 @@
+// BatchNorm across ranks. With `sync` (the default) every training forward and backward of a
+// BatchNorm layer sums its per-channel statistics over all ranks (one small Double allreduce each:
+// [Σx, Σx², count] forward, [Σdy, Σdy·x̂] backward), so the layer normalises with the mean and
+// variance of the global batch and the running statistics are the same on every rank. The exact
+// strategy computes each fixed micro-batch alone, so there BatchNorm normalises over the
+// micro-batch (world-size invariant as the micro-batches are) and is not summed. Where the
+// statistics are not summed (sync: false, exact), rank 0's running statistics are what every rank
+// keeps: `shareState` broadcasts them before evaluation and after a resume.
+
+import Collective
+import Core
+import NN
+
+/// Sums BatchNorm's statistics over the ranks of `comm`.
+final class CommunicatorStatistics: StatisticsReducer {
+    let comm: Communicator
+    init(comm: Communicator) { self.comm = comm }
+    func sum(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        comm.allreduceSum(UnsafeMutableBufferPointer(start: values, count: count))
+    }
+}
+
+extension Trainer {
+    /// Whether BatchNorm's per-step statistics are summed across ranks in this run.
+    static func syncsBatchNorm(_ t: RunConfig.TrainConfig, worldSize: Int) -> Bool { worldSize > 1 && t.allreduce != .exact }
+
+    /// Rank 0's running statistics and batch counters on every rank (no-op without BatchNorm).
+    func shareState() {
+        guard !network.batchNorms.isEmpty, comm.size > 1 else { return }
+        comm.broadcast(network.state, root: 0)
+        let counts = network.batchNorms.map(\.numBatchesTracked)
+        let bytes = comm.broadcast(bytes: counts.withUnsafeBytes { Array($0) }, root: 0)
+        bytes.withUnsafeBytes { raw in
+            for (i, bn) in network.batchNorms.enumerated() { bn.numBatchesTracked = raw.load(fromByteOffset: 8 * i, as: Int64.self) }
+        }
+    }
+}
