@@ -184,7 +184,7 @@ public final class Network {
                 if let profile { profile.forward[i] += monotonicSeconds() - t0 }
             case .join(let j):
                 forwardJoin(j, step, x)
-                if let profile { profile.joins[step.node] += monotonicSeconds() - t0 }
+                if let profile { profile.joinForward[step.node] += monotonicSeconds() - t0 }
             }
         }
         return pointer(steps[steps.count - 1].output, x)
@@ -265,7 +265,7 @@ public final class Network {
                 guard step.backward else { continue }
                 let t0 = profile == nil ? 0 : monotonicSeconds()
                 backwardJoin(j, step, x)
-                if let profile { profile.joins[step.node] += monotonicSeconds() - t0 }
+                if let profile { profile.joinBackward[step.node] += monotonicSeconds() - t0 }
             }
         }
     }
@@ -273,11 +273,12 @@ public final class Network {
     public func zeroGradients() { gradients.update(repeating: 0) }
 }
 
-/// Seconds per layer and direction, and per block join (both directions, by node id), accumulated over passes.
+/// Seconds per layer and direction, and per block join and direction (by node id), accumulated over passes.
 public final class LayerProfile {
-    public var forward: [Double], backward: [Double], joins: [Double]
+    public var forward: [Double], backward: [Double]
+    public var joinForward: [Double], joinBackward: [Double]
     public init(layers: Int, nodes: Int = 0) {
         forward = Array(repeating: 0, count: layers); backward = forward
-        joins = Array(repeating: 0, count: max(nodes, layers))
+        joinForward = Array(repeating: 0, count: nodes); joinBackward = joinForward
     }
 }

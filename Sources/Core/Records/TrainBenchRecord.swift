@@ -16,6 +16,30 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
     public var estimatedPeakMB: Double?             // the memory pre-flight's estimate (absent before it existed)
     public var exchange: ExchangeBenchRecord?      // null at world size 1
     public var layers: [Layer] = []
+    /// Graph models: each block's time (its layers' and its join's), one per block in plan order.
+    public var blocks: [Block] = []
+    /// BatchNorm's cross-rank statistics sums per step (inside compute); NaN without synced BatchNorm.
+    public var batchNormSyncMs = Double.nan
+
+    public struct Block: Codable, Equatable, Sendable {
+        public var name: String, kind: String
+        public var forwardMs: Double, backwardMs: Double
+        public init(name: String, kind: String, forwardMs: Double, backwardMs: Double) {
+            self.name = name; self.kind = kind; self.forwardMs = forwardMs; self.backwardMs = backwardMs
+        }
+        private enum CodingKeys: String, CodingKey { case name, kind, forwardMs = "forward_ms", backwardMs = "backward_ms" }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+            kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? ""
+            forwardMs = try c.number(.forwardMs); backwardMs = try c.number(.backwardMs)
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name); try c.encode(kind, forKey: .kind)
+            try c.encodeNumber(forwardMs, forKey: .forwardMs); try c.encodeNumber(backwardMs, forKey: .backwardMs)
+        }
+    }
 
     public struct Layer: Codable, Equatable, Sendable {
         public var name: String, kind: String
@@ -69,7 +93,8 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         case model, worldSize = "world_size", batch, steps, stepMs = "step_ms", imagesPerSec = "images_per_sec"
         case dataMs = "data_ms", computeMs = "compute_ms", waitMs = "wait_ms", allreduceMs = "allreduce_ms"
         case optimizerMs = "optimizer_ms", rankComputeMs = "rank_compute_ms", sgemmGFLOPs = "sgemm_gflops"
-        case peakRSSMB = "peak_rss_mb", estimatedPeakMB = "estimated_peak_mb", exchange, layers
+        case peakRSSMB = "peak_rss_mb", estimatedPeakMB = "estimated_peak_mb", exchange, layers, blocks
+        case batchNormSyncMs = "batchnorm_sync_ms"
     }
 
     public init(from decoder: Decoder) throws {
@@ -86,6 +111,8 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         estimatedPeakMB = try c.optionalNumber(.estimatedPeakMB)
         exchange = try c.decodeIfPresent(ExchangeBenchRecord.self, forKey: .exchange)
         layers = try c.decodeIfPresent([Layer].self, forKey: .layers) ?? []
+        blocks = try c.decodeIfPresent([Block].self, forKey: .blocks) ?? []
+        batchNormSyncMs = try c.number(.batchNormSyncMs)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -100,6 +127,8 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         if let estimatedPeakMB, estimatedPeakMB.isFinite { try c.encode(estimatedPeakMB, forKey: .estimatedPeakMB) }
         if let exchange { try c.encode(exchange, forKey: .exchange) } else { try c.encodeNil(forKey: .exchange) }
         try c.encode(layers, forKey: .layers)
+        try c.encode(blocks, forKey: .blocks)
+        try c.encodeNumber(batchNormSyncMs, forKey: .batchNormSyncMs)
     }
 }
 

@@ -14,12 +14,18 @@ public struct LayerTiming {
     public var name: String, kind: String
     public var forwardSeconds: Double, backwardSeconds: Double     // per step
     public var forwardFLOPs: Double, backwardFLOPs: Double         // per step
-    /// Set when the fused pass leaves the layer's forward out (NN/Fusion.swift): "conv1" for a ReLU
+    /// Set when the fused pass leaves the layer's forward out (NN/PassPlan.swift): "conv1" for a ReLU
     /// that conv1 applies, "view" for flatten. Its forward time is then inside that layer's (or
     /// nowhere); a fused ReLU's backward still runs in place unless a max pool applies its mask.
     public var fusedInto: String? = nil
     public var forwardGFLOPs: Double { forwardSeconds > 0 ? forwardFLOPs / forwardSeconds / 1e9 : 0 }
     public var backwardGFLOPs: Double { backwardSeconds > 0 ? backwardFLOPs / backwardSeconds / 1e9 : 0 }
+}
+
+/// One block of a graph model: its layers' seconds plus its join's, per step.
+public struct BlockTiming {
+    public var name: String, kind: String
+    public var forwardSeconds: Double, backwardSeconds: Double
 }
 
 public struct TrainBenchResult {
@@ -32,6 +38,10 @@ public struct TrainBenchResult {
     /// spread here is the machine (a slower or shared core), and every step waits for the slowest.
     public var rankCompute: [Double] = []
     public var layers: [LayerTiming]
+    /// Graph models: per block, its layers' times plus its join's (concatenation copies, residual add).
+    public var blocks: [BlockTiming] = []
+    /// Seconds per step summing BatchNorm statistics across ranks (inside compute; nil: none).
+    public var batchNormSyncSeconds: Double?
     public var sgemmGFLOPs: Double
     public var peakRSSMB: Double                                     // the largest rank
     public var estimatedPeakMB = Double.nan                          // the memory pre-flight's estimate (MB = 2^20 bytes)
@@ -52,9 +62,13 @@ public struct TrainBenchResult {
         if let exchange { out += exchange.text() }
         out += String(format: "sgemm 512^3 in this process: %.1f GFLOP/s; peak RSS %.1f MB (pre-flight estimate %.1f MB)\n",
                       sgemmGFLOPs, peakRSSMB, estimatedPeakMB)
-        out += "layer          forward ms  GFLOP/s   backward ms  GFLOP/s\n"
+        if let sync = batchNormSyncSeconds {
+            out += String(format: "batchnorm sync across ranks: %.3f ms/step (%.1f%% of the step)\n", 1000 * sync, 100 * sync / max(stepSeconds, 1e-12))
+        }
+        let width = max(14, (layers.map(\.name.count) + blocks.map(\.name.count)).max() ?? 0) + 1
+        out += "layer".padding(toLength: width, withPad: " ", startingAt: 0) + "forward ms  GFLOP/s   backward ms  GFLOP/s\n"
         for l in layers {
-            out += l.name.padding(toLength: 14, withPad: " ", startingAt: 0)
+            out += l.name.padding(toLength: width - 1, withPad: " ", startingAt: 0)
             if let into = l.fusedInto {
                 out += into == "view" ? "          (a view: no pass)" : "          (fused into \(into))"
                 out += l.backwardSeconds > 0 ? String(format: "  backward %.3f ms\n", 1000 * l.backwardSeconds) : "\n"
@@ -62,6 +76,13 @@ public struct TrainBenchResult {
             }
             out += String(format: " %10.3f %8.1f  %12.3f %8.1f\n", 1000 * l.forwardSeconds, l.forwardGFLOPs,
                           1000 * l.backwardSeconds, l.backwardGFLOPs)
+        }
+        if !blocks.isEmpty {
+            out += "block".padding(toLength: width, withPad: " ", startingAt: 0) + "forward ms            backward ms   (its layers and its join)\n"
+            for b in blocks {
+                out += b.name.padding(toLength: width - 1, withPad: " ", startingAt: 0)
+                    + String(format: " %10.3f %8@  %12.3f   %@\n", 1000 * b.forwardSeconds, "", 1000 * b.backwardSeconds, b.kind)
+            }
         }
         return out
     }
@@ -80,6 +101,9 @@ public struct TrainBenchResult {
             TrainBenchRecord.Layer(name: l.name, kind: l.kind, forwardMs: 1000 * l.forwardSeconds, backwardMs: 1000 * l.backwardSeconds,
                                    forwardGFLOPs: l.forwardGFLOPs, backwardGFLOPs: l.backwardGFLOPs, fusedInto: l.fusedInto)
         }
+        r.blocks = blocks.map { TrainBenchRecord.Block(name: $0.name, kind: $0.kind, forwardMs: 1000 * $0.forwardSeconds,
+                                                        backwardMs: 1000 * $0.backwardSeconds) }
+        r.batchNormSyncMs = batchNormSyncSeconds.map { 1000 * $0 } ?? .nan
         return r
     }
 
@@ -101,7 +125,9 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
     trainer.addObserver(clocks)
     comm.barrier()
     let t0 = monotonicSeconds()
+    let syncBefore = trainer.batchNormSyncSeconds
     let times = try trainer.runSteps(steps)
+    let syncSeconds = trainer.batchNormSyncSeconds.map { ($0 - (syncBefore ?? 0)) / Double(steps) }
     comm.barrier()
     let seconds = monotonicSeconds() - t0
     trainer.network.profile = nil
@@ -127,6 +153,14 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
                                   imagesPerSecond: Double(steps * comm.size * samples) / seconds,
                                   times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss, exchange: exchange)
     result.rankCompute = comm.allgather(perStep.compute)
+    result.batchNormSyncSeconds = syncSeconds
+    result.blocks = plan.joins.map { j in
+        let inner = j.layerRange
+        let node = plan.nodes.firstIndex { $0 == .join(j) }!
+        return BlockTiming(name: j.name, kind: j.kind.rawValue,
+                           forwardSeconds: (inner.reduce(0) { $0 + profile.forward[$1] } + profile.joinForward[node]) / n,
+                           backwardSeconds: (inner.reduce(0) { $0 + profile.backward[$1] } + profile.joinBackward[node]) / n)
+    }
     result.estimatedPeakMB = Double(trainer.memory.total) / 1_048_576
     return result
 }

@@ -12,15 +12,23 @@ import Core
 import NN
 
 /// Sums BatchNorm's statistics over the ranks of `comm`.
+/// Sums BatchNorm's statistics over the ranks of `comm`, and clocks it (the bench reports it).
 final class CommunicatorStatistics: StatisticsReducer {
     let comm: Communicator
+    /// Seconds spent in the sums so far.
+    var seconds = 0.0
     init(comm: Communicator) { self.comm = comm }
     func sum(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        let t0 = monotonicSeconds()
         comm.allreduceSum(UnsafeMutableBufferPointer(start: values, count: count))
+        seconds += monotonicSeconds() - t0
     }
 }
 
 extension Trainer {
+    /// Seconds this rank spent summing BatchNorm statistics across ranks (nil: none are summed).
+    public var batchNormSyncSeconds: Double? { statistics?.seconds }
+
     /// Whether BatchNorm's per-step statistics are summed across ranks in this run.
     static func syncsBatchNorm(_ t: RunConfig.TrainConfig, worldSize: Int) -> Bool { worldSize > 1 && t.allreduce != .exact }
 

@@ -32,6 +32,8 @@ public final class Trainer {
     var diagnostics: Diagnostics?
     var files: RunFiles?
     var sums = EpochSums()
+    /// BatchNorm's cross-rank sums (nil: no synced BatchNorm in this run).
+    var statistics: CommunicatorStatistics?
     var bestValidation = -Double.infinity
     private var resumedFrom: String?
     private var observers: [StepObserver] = []
@@ -52,7 +54,10 @@ public final class Trainer {
         memory = try memoryPreflight(.training(plan, config: config, data: data), config: config)
         buffer = ExchangeBuffer(parameterCount: plan.parameterCount)
         network = Network(plan: plan, exchange: buffer)
-        if Self.syncsBatchNorm(t, worldSize: comm.size) { network.setStatisticsReducer(CommunicatorStatistics(comm: comm)) }
+        if Self.syncsBatchNorm(t, worldSize: comm.size), !network.batchNorms.isEmpty {
+            statistics = CommunicatorStatistics(comm: comm)
+            network.setStatisticsReducer(statistics)
+        }
         optimizer = SGD(parameterCount: plan.parameterCount, momentum: Float(t.momentum), weightDecay: Float(t.weightDecay),
                         nesterov: t.nesterov)
         shards = ShardPlan(count: data.train.count, worldSize: comm.size, perRankBatch: t.batchSize * t.accumulate)
