@@ -15,6 +15,8 @@ final class ZooTests: XCTestCase {
             "alexnet-2gpu": 60_965_224,   // Caffe's bvlc_alexnet: groups 2 in conv2, conv4, conv5
             "vgg16": 138_357_544,
             "mnist-alexnet": 632_250,     // 624 + 38,464 + 55,392 + 83,040 + 55,360 + 131,584 + 262,656 + 5,130
+            "googlenet": 6_998_552,       // Table 1 with biases; per module in GraphZooTests, docs/googlenet-params.md
+            "resnet18": 11_689_512,       // torchvision.models.resnet18
         ]
         for (name, count) in expected {
             let plan = try loadPlan(name)
@@ -28,7 +30,8 @@ final class ZooTests: XCTestCase {
     func testEveryZooFilePlans() throws {
         let folder = repositoryRoot.appendingPathComponent("configs/models")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertTrue(Set(files).isSuperset(of: ["alexnet.yaml", "alexnet-2gpu.yaml", "lab5.yaml", "lenet5.yaml", "mnist-alexnet.yaml", "vgg16.yaml"]))
+        XCTAssertTrue(Set(files).isSuperset(of: ["alexnet.yaml", "alexnet-2gpu.yaml", "googlenet.yaml", "lab5.yaml", "lenet5.yaml",
+                                              "mnist-alexnet.yaml", "resnet18.yaml", "vgg16.yaml"]))
         for file in files {
             let plan = try NetworkPlan(ModelSpec.load(path: folder.appendingPathComponent(file).path))
             XCTAssertGreaterThan(plan.parameterCount, 0, file)
@@ -41,6 +44,7 @@ final class ZooTests: XCTestCase {
             ("alexnet", Shape(3, 227, 227), 1000), ("alexnet-2gpu", Shape(3, 227, 227), 1000),
             ("vgg16", Shape(3, 224, 224), 1000),
             ("mnist-alexnet", Shape(1, 28, 28), 10),
+            ("googlenet", Shape(3, 224, 224), 1000), ("resnet18", Shape(3, 224, 224), 1000),
         ]
         for (name, input, classes) in expected {
             let plan = try loadPlan(name)
