@@ -16,10 +16,10 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
     public var estimatedPeakMB: Double?             // the memory pre-flight's estimate (absent before it existed)
     public var exchange: ExchangeBenchRecord?      // null at world size 1
     public var layers: [Layer] = []
-    /// Graph models: each block's time (its layers' and its join's), one per block in plan order.
+    /// Graph models (absent otherwise): each block's time (its layers' and its join's), one per block in plan order.
     public var blocks: [Block] = []
-    /// BatchNorm's cross-rank statistics sums per step (inside compute); NaN without synced BatchNorm.
-    public var batchNormSyncMs = Double.nan
+    /// BatchNorm's cross-rank statistics sums per step (inside compute); nil (absent) without synced BatchNorm.
+    public var batchNormSyncMs: Double?
 
     public struct Block: Codable, Equatable, Sendable {
         public var name: String, kind: String
@@ -112,7 +112,7 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         exchange = try c.decodeIfPresent(ExchangeBenchRecord.self, forKey: .exchange)
         layers = try c.decodeIfPresent([Layer].self, forKey: .layers) ?? []
         blocks = try c.decodeIfPresent([Block].self, forKey: .blocks) ?? []
-        batchNormSyncMs = try c.number(.batchNormSyncMs)
+        batchNormSyncMs = try c.optionalNumber(.batchNormSyncMs)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -127,8 +127,8 @@ public struct TrainBenchRecord: Codable, Equatable, Sendable {
         if let estimatedPeakMB, estimatedPeakMB.isFinite { try c.encode(estimatedPeakMB, forKey: .estimatedPeakMB) }
         if let exchange { try c.encode(exchange, forKey: .exchange) } else { try c.encodeNil(forKey: .exchange) }
         try c.encode(layers, forKey: .layers)
-        try c.encode(blocks, forKey: .blocks)
-        try c.encodeNumber(batchNormSyncMs, forKey: .batchNormSyncMs)
+        if !blocks.isEmpty { try c.encode(blocks, forKey: .blocks) }                 // graph models only
+        if let batchNormSyncMs, batchNormSyncMs.isFinite { try c.encode(batchNormSyncMs, forKey: .batchNormSyncMs) }
     }
 }
 

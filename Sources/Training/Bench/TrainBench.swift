@@ -103,7 +103,7 @@ public struct TrainBenchResult {
         }
         r.blocks = blocks.map { TrainBenchRecord.Block(name: $0.name, kind: $0.kind, forwardMs: 1000 * $0.forwardSeconds,
                                                         backwardMs: 1000 * $0.backwardSeconds) }
-        r.batchNormSyncMs = batchNormSyncSeconds.map { 1000 * $0 } ?? .nan
+        r.batchNormSyncMs = batchNormSyncSeconds.map { 1000 * $0 }
         return r
     }
 

@@ -33,13 +33,17 @@ extension Trainer {
     static func syncsBatchNorm(_ t: RunConfig.TrainConfig, worldSize: Int) -> Bool { worldSize > 1 && t.allreduce != .exact }
 
     /// Rank 0's running statistics and batch counters on every rank (no-op without BatchNorm).
-    func shareState() {
-        guard !network.batchNorms.isEmpty, comm.size > 1 else { return }
-        comm.broadcast(network.state, root: 0)
-        let counts = network.batchNorms.map(\.numBatchesTracked)
-        let bytes = comm.broadcast(bytes: counts.withUnsafeBytes { Array($0) }, root: 0)
-        bytes.withUnsafeBytes { raw in
-            for (i, bn) in network.batchNorms.enumerated() { bn.numBatchesTracked = raw.load(fromByteOffset: 8 * i, as: Int64.self) }
-        }
+    func shareState() { broadcastBatchNormState(network, comm: comm) }
+}
+
+/// Rank 0's BatchNorm running statistics and batch counters on every rank (resume, evaluation of
+/// a checkpoint that rank 0 read; no-op without BatchNorm or at one rank).
+func broadcastBatchNormState(_ network: Network, comm: Communicator) {
+    guard !network.batchNorms.isEmpty, comm.size > 1 else { return }
+    comm.broadcast(network.state, root: 0)
+    let counts = network.batchNorms.map(\.numBatchesTracked)
+    let bytes = comm.broadcast(bytes: counts.withUnsafeBytes { Array($0) }, root: 0)
+    bytes.withUnsafeBytes { raw in
+        for (i, bn) in network.batchNorms.enumerated() { bn.numBatchesTracked = raw.load(fromByteOffset: 8 * i, as: Int64.self) }
     }
 }

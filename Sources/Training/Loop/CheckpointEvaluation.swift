@@ -73,7 +73,7 @@ public struct ClassificationReport {
     }
 }
 
-/// Loads `checkpoint` (rank 0 reads, all ranks receive the weights) and scores the test set of
+/// Loads `checkpoint` (rank 0 reads, all ranks receive the weights and BatchNorm's statistics) and scores the test set of
 /// `dataDirectory` (default: the saved config's data.path).
 public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, comm: Communicator) throws -> ClassificationReport {
     let point = try ResumePoint.read(checkpoint, comm: comm)
@@ -85,6 +85,7 @@ public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, com
         try Checkpoint.load(file, into: network, optimizer: nil)
     }
     comm.broadcast(network.parameters, root: 0)
+    broadcastBatchNormState(network, comm: comm)
     let test = try MNIST.load(directory: config.data.path, split: .test)
     let input = config.model.input
     guard input.c == test.channels, input.h == test.height, input.w == test.width else {
