@@ -78,6 +78,25 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(stepsA.rows, stepsB.rows, "steps.csv differs after resume")
     }
 
+    /// With BatchNorm (configs/mnist-resnet.yaml): 40 steps at np=2 against 20 steps resumed to 40.
+    /// The running statistics and num_batches_tracked are saved, restored on every rank and
+    /// continued, so every tensor of the final checkpoint is byte-equal.
+    func testResumeWithBatchNormIsBitIdentical() throws {
+        let data = try SmallMNIST.folder()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-it-bn-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let base = ["train", "--config", packageRoot + "/configs/mnist-resnet.yaml"]
+            + sets(["train.epochs": 1, "data.path": data, "data.validation": SmallMNIST.validation, "train.batch_size": 8])
+        assertSucceeded(try dtrain(base + sets(["train.max_steps": 40, "output": folder + "/A"]), ranks: 2), "BatchNorm run A")
+        assertSucceeded(try dtrain(base + sets(["train.max_steps": 20, "output": folder + "/B"]), ranks: 2), "BatchNorm run B")
+        let r = try dtrain(base + sets(["train.max_steps": 40, "output": folder + "/B"]) + ["--resume", folder + "/B"], ranks: 2)
+        assertSucceeded(r, "resume of B")
+        let c = try compareTensors(folder + "/A/latest.safetensors", folder + "/B/latest.safetensors")
+        XCTAssertTrue(c.bitEqual, "resumed BatchNorm run differs: max |difference| \(c.maxDifference) in \(c.worst)")
+        let tracked = try SafeTensorsFile.open(path: folder + "/B/latest.safetensors").int64s("layer2.bn1.num_batches_tracked")
+        XCTAssertEqual(tracked, [40], "num_batches_tracked continues across the resume")
+    }
+
     /// B's step-50 checkpoint (np=2, batch 16) resumed at np=4: batch 8 keeps the global batch,
     /// the run finishes, and its parameters are within 1e-4 of A's.
     func testResumeAtDifferentWorldSize() throws {

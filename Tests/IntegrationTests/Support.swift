@@ -256,7 +256,11 @@ func readSteps(_ folder: String) throws -> (header: String, rows: [[String]]) {
 func readTensors(_ path: String) throws -> [String: (shape: [Int], values: [Float])] {
     let file = try SafeTensorsFile.open(path: path)
     var out: [String: (shape: [Int], values: [Float])] = [:]
-    for name in file.names { out[name] = (file.entries[name]!.shape, try file.floats(name)) }
+    for name in file.names {
+        let e = file.entries[name]!
+        // I64 counters (BatchNorm's num_batches_tracked) compared as floats: exact below 2^24
+        out[name] = (e.shape, e.dtype == .i64 ? try file.int64s(name).map { Float($0) } : try file.floats(name))
+    }
     return out
 }
 

@@ -98,6 +98,26 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(into.map(\.bitPattern), expected[1].2.map(\.bitPattern))
     }
 
+    /// BatchNorm's num_batches_tracked is I64 (shape [], as PyTorch saves it); an F32 read of it or
+    /// an I64 read of a float tensor is refused.
+    func testInt64TensorsRoundTrip() throws {
+        var writer = SafeTensorsWriter(metadata: [:])
+        writer.add(name: "bn1.running_mean", shape: [2], data: [0.5, -1].withUnsafeBufferPointer { $0 })
+        writer.add(name: "bn1.num_batches_tracked", shape: [], int64s: [1_234_567_890_123])
+        let path = folder + "/bn.safetensors"
+        try writer.write(to: path)
+        let loaded = try SafeTensorsFile.open(path: path)
+        XCTAssertEqual(try loaded.entry("bn1.num_batches_tracked").dtype, .i64)
+        XCTAssertEqual(try loaded.entry("bn1.num_batches_tracked").shape, [])
+        XCTAssertEqual(try loaded.int64s("bn1.num_batches_tracked"), [1_234_567_890_123])
+        XCTAssertEqual(try loaded.floats("bn1.running_mean"), [0.5, -1])
+        XCTAssertThrowsError(try loaded.floats("bn1.num_batches_tracked"))
+        XCTAssertThrowsError(try loaded.int64s("bn1.running_mean"))
+        // an I64 entry whose byte range does not hold 8 bytes per value is corrupt
+        let header = Array("{\"n\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,8]}}".utf8)
+        assertRefused(try rawFile("bad-i64.safetensors", header: header), "needs 2 x 8")
+    }
+
     func testWritesAreByteIdenticalAndFollowTheLayout() throws {
         let first = try bytes(try writeSample("a.safetensors"))
         let second = try bytes(try writeSample("b.safetensors"))
