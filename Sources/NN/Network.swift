@@ -277,7 +277,7 @@ public final class Network {
 public final class LayerProfile {
     public var forward: [Double], backward: [Double]
     public var joinForward: [Double], joinBackward: [Double]
-    public init(layers: Int, nodes: Int = 0) {
+    public init(layers: Int, nodes: Int) {
         forward = Array(repeating: 0, count: layers); backward = forward
         joinForward = Array(repeating: 0, count: nodes); joinBackward = joinForward
     }

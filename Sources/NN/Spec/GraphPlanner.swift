@@ -34,6 +34,7 @@ struct GraphPlanner {
 
     /// Plans `items` reading node `from` of shape `shape`; returns the path's last node and shape.
     mutating func plan(_ items: [LayerSpec], from: Int, shape: Shape, scope: String, at: String, depth: Int) throws -> (node: Int, shape: Shape) {
+        guard !items.isEmpty else { throw InputError("\(spec.source): \(at): expected a non-empty list of layers") }
         var counters: [String: Int] = [:]
         var node = from, shape = shape
         for (i, item) in items.enumerated() {

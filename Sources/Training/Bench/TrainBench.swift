@@ -154,12 +154,15 @@ public func benchmarkTraining(config: RunConfig, comm: Communicator, data: Train
                                   times: perStep, layers: layers, sgemmGFLOPs: measureSGEMM(), peakRSSMB: rss, exchange: exchange)
     result.rankCompute = comm.allgather(perStep.compute)
     result.batchNormSyncSeconds = syncSeconds
-    result.blocks = plan.joins.map { j in
+    // a block's nodes: from its first layer's node to its own join (nested blocks' joins included)
+    result.blocks = plan.nodes.indices.compactMap { node -> BlockTiming? in
+        guard case .join(let j) = plan.nodes[node] else { return nil }
         let inner = j.layerRange
-        let node = plan.nodes.firstIndex { $0 == .join(j) }!
+        let first = inner.isEmpty ? node : plan.layers[inner.lowerBound].node
+        let joins = (first...node).filter { if case .join = plan.nodes[$0] { return true } else { return false } }
         return BlockTiming(name: j.name, kind: j.kind.rawValue,
-                           forwardSeconds: (inner.reduce(0) { $0 + profile.forward[$1] } + profile.joinForward[node]) / n,
-                           backwardSeconds: (inner.reduce(0) { $0 + profile.backward[$1] } + profile.joinBackward[node]) / n)
+                           forwardSeconds: (inner.reduce(0) { $0 + profile.forward[$1] } + joins.reduce(0) { $0 + profile.joinForward[$1] }) / n,
+                           backwardSeconds: (inner.reduce(0) { $0 + profile.backward[$1] } + joins.reduce(0) { $0 + profile.joinBackward[$1] }) / n)
     }
     result.estimatedPeakMB = Double(trainer.memory.total) / 1_048_576
     return result

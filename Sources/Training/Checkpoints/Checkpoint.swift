@@ -49,6 +49,9 @@ public enum Checkpoint {
                 guard e.shape == t.shape else {
                     throw InputError("\(path): tensor '\(name)' has shape \(e.shape) but the model \(network.plan.spec.name) expects \(t.shape)")
                 }
+                guard e.dtype == .f32 else {
+                    throw InputError("\(path): tensor '\(name)' is \(e.dtype.rawValue), expected F32")
+                }
             }
         }
         for t in network.stateTensors {

@@ -35,11 +35,15 @@ final class ExactExchange: ExchangeStrategy {
 
     deinit { releaseChecked(fixed.baseAddress!) }
 
+    /// BatchNorm's running statistics at the start of the step (an overflow retry redoes the passes).
+    private let savedState = BatchNormSnapshot()
+
     var kind: RunConfig.AllreduceStrategy { .exact }
     var updateIsBroadcast: Bool { false }
 
     func computeGradients(_ passes: BatchPasses) {
         passes.markOwnShard()
+        savedState.mark(parts.network)
         largest = accumulateMicroBatches(passes)
     }
 
@@ -67,6 +71,7 @@ final class ExactExchange: ExchangeStrategy {
         while outcome == .overflowed {
             used = shift                                // overflow somewhere: redo at the smaller scale
             passes.restoreOwnShard()
+            savedState.restore(parts.network)           // BatchNorm's running statistics: as before the first try
             largest = accumulateMicroBatches(passes)
             outcome = reduce(maxAbs: largest)
         }

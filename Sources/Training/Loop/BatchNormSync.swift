@@ -3,7 +3,9 @@
 // [Σx, Σx², count] forward, [Σdy, Σdy·x̂] backward), so the layer normalises with the mean and
 // variance of the global batch and the running statistics are the same on every rank. The exact
 // strategy computes each fixed micro-batch alone, so there BatchNorm normalises over the
-// micro-batch (world-size invariant as the micro-batches are) and is not summed. Where the
+// micro-batch (world-size invariant as the micro-batches are) and is not summed; its running
+// statistics are then rank 0's micro-batches' (they depend on the world size: only the weights are
+// bit-identical across world sizes). Where the
 // statistics are not summed (sync: false, exact), rank 0's running statistics are what every rank
 // keeps: `shareState` broadcasts them before evaluation and after a resume.
 
@@ -45,5 +47,25 @@ func broadcastBatchNormState(_ network: Network, comm: Communicator) {
     let bytes = comm.broadcast(bytes: counts.withUnsafeBytes { Array($0) }, root: 0)
     bytes.withUnsafeBytes { raw in
         for (i, bn) in network.batchNorms.enumerated() { bn.numBatchesTracked = raw.load(fromByteOffset: 8 * i, as: Int64.self) }
+    }
+}
+
+/// A copy of BatchNorm's running statistics and counters, to undo passes that are redone (the
+/// exact strategy's overflow retry). Allocates once, at the first mark.
+final class BatchNormSnapshot {
+    private var state: [Float] = []
+    private var counts: [Int64] = []
+
+    func mark(_ network: Network) {
+        guard !network.batchNorms.isEmpty else { return }
+        if state.count != network.state.count { state = Array(network.state); counts = network.batchNorms.map(\.numBatchesTracked); return }
+        for i in state.indices { state[i] = network.state[i] }
+        for (i, bn) in network.batchNorms.enumerated() { counts[i] = bn.numBatchesTracked }
+    }
+
+    func restore(_ network: Network) {
+        guard !network.batchNorms.isEmpty, state.count == network.state.count else { return }
+        for i in state.indices { network.state[i] = state[i] }
+        for (i, bn) in network.batchNorms.enumerated() { bn.numBatchesTracked = counts[i] }
     }
 }
