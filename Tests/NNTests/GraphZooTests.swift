@@ -199,25 +199,6 @@ final class GraphZooTests: XCTestCase {
         print(json.dumps([[n, list(t.shape), n in names] for n, t in m.state_dict().items()]))
         """
 
-    private static func python(_ arguments: [String]) -> (status: Int32, output: Data) {
-        let process = Process()
-        // Debian's interpreter first: python3-torch and python3-torchvision install there
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3"] + arguments
-        }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, Data()) }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
-    }
-
     /// torchvision's name for a dtrain one: the projection is `downsample.0` / `downsample.1`.
     private func torchName(_ name: String) -> String {
         name.replacingOccurrences(of: ".shortcut.conv1.", with: ".downsample.0.")
@@ -225,10 +206,10 @@ final class GraphZooTests: XCTestCase {
     }
 
     func testResNet18AgainstTorchvision() throws {
-        guard Self.python(["-c", "import torch, torchvision"]).status == 0 else {
+        guard runPython(["-c", "import torch, torchvision"]).status == 0 else {
             throw XCTSkip("PyTorch or torchvision is not installed (python3 -c 'import torch, torchvision' fails; apt-get install python3-torchvision)")
         }
-        let run = Self.python(["-c", Self.script])
+        let run = runPython(["-c", Self.script])
         XCTAssertEqual(run.status, 0, "the torchvision script failed")
         let entries = try XCTUnwrap(try JSONSerialization.jsonObject(with: run.output) as? [[Any]])
         var torchParams: [(String, [Int])] = [], torchBuffers: [String: [Int]] = [:]

@@ -34,25 +34,6 @@ final class TorchCrossCheckTests: XCTestCase {
         print(json.dumps(out))
         """
 
-    private static func python(_ arguments: [String]) -> (status: Int32, output: Data) {
-        let process = Process()
-        // Debian's interpreter first: python3-torch installs there, and PATH may lead to another one
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3"] + arguments
-        }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, Data()) }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
-    }
-
     /// JSON numbers as Doubles, whichever type the parser gave them.
     private func doubles(_ value: Any?) -> [Double] {
         (value as? [Any] ?? []).compactMap { ($0 as? Double) ?? ($0 as? Int).map(Double.init) ?? ($0 as? NSNumber)?.doubleValue }
@@ -67,7 +48,7 @@ final class TorchCrossCheckTests: XCTestCase {
     }
 
     func testAgainstTorchFunctional() throws {
-        guard Self.python(["-c", "import torch"]).status == 0 else {
+        guard runPython(["-c", "import torch"]).status == 0 else {
             throw XCTSkip("PyTorch is not installed (python3 -c 'import torch' fails; apt-get install python3-torch)")
         }
         // layers and their harnesses, with dy filled; each becomes one case for the script
@@ -108,7 +89,7 @@ final class TorchCrossCheckTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-torch-\(getpid()).json")
         try JSONSerialization.data(withJSONObject: cases).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        let run = Self.python(["-c", Self.script, url.path])
+        let run = runPython(["-c", Self.script, url.path])
         XCTAssertEqual(run.status, 0, "the torch script failed")
         let results = try XCTUnwrap(try JSONSerialization.jsonObject(with: run.output) as? [[String: Any]])
         XCTAssertEqual(results.count, layers.count)
