@@ -27,7 +27,7 @@ public final class Network {
     public let batchNorms: [BatchNorm]
 
     private var capacity = 0
-    private var activations: [FloatBuffer] = []   // node s's output slot, (N, output_s)
+    private var activations: [FloatBuffer] = []   // node s's output slot, (N, output_s); empty when no pass uses it
     private var deltas: [FloatBuffer] = []        // dLoss / d(node s's output)
     private var scratch = FloatBuffer(count: 0)   // a fan-out consumer's dx before it is added
     private var input: UnsafePointer<Float>?      // the last forward's input, for backward
@@ -155,7 +155,7 @@ public final class Network {
     public func reserve(batch n: Int) {
         guard n > capacity else { return }
         capacity = n
-        let counts = plan.nodes.indices.map { plan.outputShape(of: $0).count }
+        let counts = plan.nodes.indices.map { passPlan.slotUsed[$0] ? plan.outputShape(of: $0).count : 0 }
         activations = counts.map { FloatBuffer(count: n * $0) }
         deltas = counts.map { FloatBuffer(count: n * $0) }
         if plan.hasFanOut { scratch = FloatBuffer(count: n * (counts.max() ?? 0)) }

@@ -55,6 +55,9 @@ struct PassPlan {
     let reluConvolutions: [Conv2D]
     /// Max pools that apply the fused ReLU's mask in a fused pass's backward.
     let maskingPools: [Pool2D]
+    /// Whether node s's own slot is read or written by either pass (a path end that writes into its
+    /// concatenation's slice in both passes never touches its own: Network gives it no memory).
+    let slotUsed: [Bool]
 
     init(_ plan: NetworkPlan, _ layers: [Layer]) {
         plain = PassPlan.steps(plan, layers, fuse: false).steps
@@ -62,6 +65,11 @@ struct PassPlan {
         fused = f.steps
         reluConvolutions = f.convs
         maskingPools = f.pools
+        var used = [Bool](repeating: false, count: plan.nodes.count)
+        for step in plain + fused {
+            for v in step.inputs + [step.output] where v.slot >= 0 { used[v.slot] = true }
+        }
+        slotUsed = used
     }
 
     static func inputs(_ plan: NetworkPlan, _ id: Int) -> [Int] {
