@@ -43,6 +43,7 @@ public final class Network {
     public var fuses = true
     private let passPlan: PassPlan
     private var steps: [PassStep]                 // the last forward's (backward follows it)
+    private var configuredFor: Bool?              // the pass the layers are set up for (nil: none yet)
 
     /// Gradients go into `exchange` (the trainer passes the buffer the ranks sum, so gradients
     /// need no copy), or into a buffer of the network's own.
@@ -168,14 +169,7 @@ public final class Network {
         reserve(batch: n)
         input = x
         batch = n
-        steps = fuses ? passPlan.fused : passPlan.plain
-        for conv in passPlan.reluConvolutions { conv.appliesReLU = fuses }
-        for pool in passPlan.maskingPools { pool.masksGradientByOutput = fuses }
-        for step in steps {
-            if case .layer(let i) = plan.nodes[step.node], let strided = layers[i] as? StridedOutputLayer {
-                strided.outputStride = step.output.stride
-            }
-        }
+        if configuredFor != fuses { configure(fused: fuses) }
         for step in steps where step.forward {
             let t0 = profile == nil ? 0 : monotonicSeconds()
             switch plan.nodes[step.node] {
@@ -188,6 +182,20 @@ public final class Network {
             }
         }
         return pointer(steps[steps.count - 1].output, x)
+    }
+
+    /// Points the layers at one pass's routes: fused ReLUs and masks, and output strides (set once
+    /// per switch between fused and plain passes, not per pass).
+    private func configure(fused: Bool) {
+        steps = fused ? passPlan.fused : passPlan.plain
+        for conv in passPlan.reluConvolutions { conv.appliesReLU = fused }
+        for pool in passPlan.maskingPools { pool.masksGradientByOutput = fused }
+        for step in steps {
+            if case .layer(let i) = plan.nodes[step.node], let strided = layers[i] as? StridedOutputLayer {
+                strided.outputStride = step.output.stride
+            }
+        }
+        configuredFor = fused
     }
 
     /// Sample 0 of a view (slot -1: the input x).
