@@ -117,11 +117,9 @@ public final class Network {
 
     /// BatchNorm's running statistics as PyTorch starts them: mean 0, variance 1, no batches.
     public func resetState() {
-        var offset = 0
         for bn in batchNorms {
-            BatchNorm.initialState(state.baseAddress! + offset, channels: bn.stateCount / 2)
+            BatchNorm.initialState(bn.runningMean, channels: bn.channels)
             bn.numBatchesTracked = 0
-            offset += bn.stateCount
         }
     }
 
@@ -248,10 +246,12 @@ public final class Network {
     /// Output of layer i from the last forward: sample b at activation(i) + b * activationStride(i).
     /// After a fused pass a convolution followed by ReLU holds the ReLU'd output: pass with `fuses`
     /// off to read its own. A branch's last layer writes into its slice of the branch's output.
-    public func activation(_ i: Int) -> UnsafeMutablePointer<Float> { activations[steps[plan.layers[i].node].output.slot].pointer + steps[plan.layers[i].node].output.offset }
-    public func activationStride(_ i: Int) -> Int { steps[plan.layers[i].node].output.stride }
+    public func activation(_ i: Int) -> UnsafeMutablePointer<Float> { activations[output(ofLayer: i).slot].pointer + output(ofLayer: i).offset }
+    public func activationStride(_ i: Int) -> Int { output(ofLayer: i).stride }
     /// dLoss/d(output of layer i) from the last backward (after a fused pass: as `activation`).
-    public func activationGradient(_ i: Int) -> UnsafeMutablePointer<Float> { delta(steps[plan.layers[i].node].output) }
+    public func activationGradient(_ i: Int) -> UnsafeMutablePointer<Float> { delta(output(ofLayer: i)) }
+    /// Where layer i's output lives in the last forward's pass (never the network input).
+    private func output(ofLayer i: Int) -> SlotView { steps[plan.layers[i].node].output }
 
     /// Backpropagates `outputGradient` through the last forward's batch; ACCUMULATES into `gradients`.
     public func backward() {

@@ -116,25 +116,25 @@ public struct SafeTensorsWriter {
 
     /// Copies `data`; `shape` must describe exactly `data.count` values and `name` must be new.
     public mutating func add(name: String, shape: [Int], data: UnsafeBufferPointer<Float>) {
-        precondition(name != "__metadata__" && !names.contains(name), "safetensors: duplicate tensor name \(name)")
-        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == data.count,
-                     "safetensors: shape \(shape) does not hold \(data.count) values for \(name)")
-        names.insert(name)
         #if _endian(big)
         let values = data.map { Float(bitPattern: $0.bitPattern.littleEndian) }
         #else
         let values = Array(data)
         #endif
-        tensors.append((name, shape, .f32, values.withUnsafeBytes { Array($0) }))
+        append(name, shape, .f32, count: data.count, bytes: values.withUnsafeBytes { Array($0) })
     }
 
     /// An I64 tensor (little-endian), e.g. a scalar counter with shape [].
     public mutating func add(name: String, shape: [Int], int64s data: [Int64]) {
+        append(name, shape, .i64, count: data.count, bytes: data.map(\.littleEndian).withUnsafeBytes { Array($0) })
+    }
+
+    private mutating func append(_ name: String, _ shape: [Int], _ dtype: SafeTensorsFile.DType, count: Int, bytes: [UInt8]) {
         precondition(name != "__metadata__" && !names.contains(name), "safetensors: duplicate tensor name \(name)")
-        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == data.count,
-                     "safetensors: shape \(shape) does not hold \(data.count) values for \(name)")
+        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == count,
+                     "safetensors: shape \(shape) does not hold \(count) values for \(name)")
         names.insert(name)
-        tensors.append((name, shape, .i64, data.map(\.littleEndian).withUnsafeBytes { Array($0) }))
+        tensors.append((name, shape, dtype, bytes))
     }
 
     /// The header JSON, padded with spaces to a multiple of 8 bytes.
