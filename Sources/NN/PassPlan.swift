@@ -72,22 +72,15 @@ struct PassPlan {
         slotUsed = used
     }
 
-    static func inputs(_ plan: NetworkPlan, _ id: Int) -> [Int] {
-        switch plan.nodes[id] {
-        case .layer(let i): return [plan.layers[i].source]
-        case .join(let j): return j.inputs
-        }
-    }
-
     private static func steps(_ plan: NetworkPlan, _ layers: [Layer], fuse: Bool) -> (steps: [PassStep], convs: [Conv2D], pools: [Pool2D]) {
         let count = plan.nodes.count, last = count - 1
         var consumers = [[Int]](repeating: [], count: count)
-        for id in 0..<count { for s in inputs(plan, id) where s >= 0 { consumers[s].append(id) } }
+        for id in 0..<count { for s in plan.inputs(of: id) where s >= 0 { consumers[s].append(id) } }
         func layer(_ id: Int) -> Layer? { if case .layer(let i) = plan.nodes[id] { return layers[i] } else { return nil } }
         func isAdd(_ id: Int) -> Bool { if case .join(let j) = plan.nodes[id], j.kind == .add { return true } else { return false } }
 
         // fusion decisions
-        var skipForward = Set<Int>(), skipBackward = Set<Int>(), flattenViews: [Int] = []
+        var skipForward = Set<Int>(), skipBackward = Set<Int>(), flattenViews: [(node: Int, source: Int)] = []
         var reluInto: [(producer: Int, relu: Int)] = []
         var convs: [Conv2D] = [], pools: [Pool2D] = [], reluAdds = Set<Int>()
         if fuse {
@@ -96,7 +89,7 @@ struct PassPlan {
                 let src = plan.layers[i].source
                 guard src >= 0, consumers[src] == [id] else { continue }
                 if l is Flatten {
-                    skipForward.insert(id); skipBackward.insert(id); flattenViews.append(id)
+                    skipForward.insert(id); skipBackward.insert(id); flattenViews.append((id, src))
                 } else if let act = l as? Activation, act.function == .relu {
                     if let conv = layer(src) as? Conv2D {
                         let next = consumers[id].count == 1 ? layer(consumers[id][0]) as? Pool2D : nil
@@ -118,7 +111,7 @@ struct PassPlan {
         var view = (0..<count).map { SlotView(slot: $0, offset: 0, stride: plan.outputShape(of: $0).count) }
         var copies = [[Int]](repeating: [], count: count)
         func writesStrided(_ id: Int) -> Bool {
-            if flattenViews.contains(id) { return false }
+            if flattenViews.contains(where: { $0.node == id }) { return false }
             if let l = layer(id) {
                 if let fusedInto = reluInto.first(where: { $0.relu == id }) { return writesStrided(fusedInto.producer) }
                 return l is StridedOutputLayer
@@ -137,11 +130,11 @@ struct PassPlan {
             }
         }
         for f in reluInto.reversed() { view[f.producer] = view[f.relu] }
-        for id in flattenViews { view[id] = view[plan.layers[layerIndex(plan, id)].source] }
+        for f in flattenViews { view[f.node] = view[f.source] }
 
         // steps, then who accumulates in backward (reverse order)
         var steps: [PassStep] = (0..<count).map { id in
-            let ins = inputs(plan, id)
+            let ins = plan.inputs(of: id)
             var step = PassStep(node: id, inputs: ins.map { $0 < 0 ? SlotView(slot: -1, offset: 0, stride: plan.input.count) : view[$0] },
                                 inputNodes: ins, output: view[id], accumulates: ins.map { _ in false })
             if case .join(let j) = plan.nodes[id], j.kind == .concat {
@@ -164,10 +157,5 @@ struct PassPlan {
             }
         }
         return (steps, convs, pools)
-    }
-
-    private static func layerIndex(_ plan: NetworkPlan, _ id: Int) -> Int {
-        if case .layer(let i) = plan.nodes[id] { return i }
-        preconditionFailure("node \(id) is not a layer")
     }
 }

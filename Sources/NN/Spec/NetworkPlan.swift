@@ -121,9 +121,16 @@ public struct NetworkPlan: Equatable, Sendable {
     /// sum, and Network keeps a scratch slot for the later consumers' dx.
     public var hasFanOut: Bool {
         var readers = [Int](repeating: 0, count: nodes.count)
-        for l in layers where l.source >= 0 { readers[l.source] += 1 }
-        for j in joins { for i in j.inputs where i >= 0 { readers[i] += 1 } }
+        for id in nodes.indices { for i in inputs(of: id) where i >= 0 { readers[i] += 1 } }
         return readers.contains { $0 > 1 }
+    }
+
+    /// The nodes node `id` reads (-1: the network input): a layer's source, a join's inputs.
+    public func inputs(of id: Int) -> [Int] {
+        switch nodes[id] {
+        case .layer(let i): return [layers[i].source]
+        case .join(let j): return j.inputs
+        }
     }
 
     /// A node's name: its layer's or its block's dot path ("input" for -1).
