@@ -40,13 +40,17 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
 
         // MARK: modules
         // Core: errors, typed file records, POSIX files, atomic writes, clock, hashing, launcher.
         .target(name: "Core", swiftSettings: optimise),
         .target(name: "NN", dependencies: ["Core", "CBLAS", .product(name: "Yams", package: "Yams")],
                 swiftSettings: optimise + vectorUnits),
-        .target(name: "Datasets", dependencies: ["Core", "NN", "CZlib"], swiftSettings: optimise),
+        .target(name: "Datasets", dependencies: ["Core", "NN", "CZlib", "CPNG", "CJPEG"], swiftSettings: optimise),
         .target(name: "Collective", dependencies: ["Core", "CMPI"], swiftSettings: optimise),
         .target(name: "Training", dependencies: ["Core", "NN", "Datasets", "Collective"], swiftSettings: optimise),
         .target(name: "Reports", dependencies: ["Core", "Training", "NN", "CZlib"], swiftSettings: optimise),
@@ -60,7 +64,8 @@ let package = Package(
         // MARK: tests
         .target(name: "TestSupport", dependencies: ["Core", "NN"], path: "Tests/TestSupport"),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Core", "Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Core", "Datasets"],
+                    exclude: ["Fixtures"]),                 // read through #filePath, not bundled
         .testTarget(name: "CollectiveTests", dependencies: ["Core", "Collective"]),
         .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Core", "Reports", "TestSupport"]),

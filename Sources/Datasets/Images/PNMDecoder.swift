@@ -1,0 +1,121 @@
+// Netpbm grey and colour images in pure Swift: PGM (P2 plain, P5 raw) and PPM (P3 plain, P6 raw).
+// Header: magic, width, height, maxval as decimal tokens separated by whitespace, '#' comments to
+// the end of a line; raw formats then have exactly one whitespace byte before the samples. Samples
+// are one byte for maxval <= 255, else two big-endian bytes; maxval is 1...65535. PPM becomes grey
+// by luma 0.299 R + 0.587 G + 0.114 B. Bytes after the last sample are ignored (Netpbm allows
+// several images in one file; this reads the first).
+
+import Core
+
+enum PNMDecoder {
+    /// The image, full size, and whether it was PGM or PPM. Checks width x height against
+    /// `maxPixels` before allocating.
+    static func decode(_ bytes: [UInt8], name: String, maxPixels: Int) throws -> (image: GrayscaleImage, format: ImageFormat) {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P") else { throw InputError("\(name): not a PGM or PPM file") }
+        let plain = bytes[1] == UInt8(ascii: "2") || bytes[1] == UInt8(ascii: "3")
+        let colour = bytes[1] == UInt8(ascii: "3") || bytes[1] == UInt8(ascii: "6")
+        let format: ImageFormat = colour ? .ppm : .pgm
+        let kind = "\(colour ? "PPM" : "PGM") (P\(Character(UnicodeScalar(bytes[1]))))"
+        var reader = Tokens(bytes: bytes, at: 2, name: name, kind: kind)
+        let width = try reader.number("width"), height = try reader.number("height")
+        let maxval = try reader.number("maxval")
+        guard (1 ... 65535).contains(maxval) else {
+            throw InputError("\(name): unsupported bit depth/maxval \(maxval) in \(kind) header; expected 1...65535")
+        }
+        try ImageDecoder.checkSize(width: width, height: height, maxPixels: maxPixels, name: name, format: kind)
+        let channels = colour ? 3 : 1
+        let samples = width * height * channels
+        var values = [Float](repeating: 0, count: samples)               // (height, width, channels), 0...maxval
+        if plain {
+            for i in 0 ..< samples {
+                let v = try reader.number("sample \(i + 1) of \(samples)", missing: "truncated: ")
+                guard v <= maxval else { throw InputError("\(name): \(kind) sample \(i + 1) is \(v), over maxval \(maxval)") }
+                values[i] = Float(v)
+            }
+        } else {
+            try readRaw(bytes, from: try reader.rasterStart(), into: &values, maxval: maxval, name: name, kind: kind)
+        }
+        var pixels = [Float](repeating: 0, count: width * height)
+        let scale = 1 / Float(maxval)
+        values.withUnsafeBufferPointer { v in
+            pixels.withUnsafeMutableBufferPointer { p in
+                if colour {
+                    for i in 0 ..< p.count { p[i] = (0.299 * v[3 * i] + 0.587 * v[3 * i + 1] + 0.114 * v[3 * i + 2]) * scale }
+                } else {
+                    for i in 0 ..< p.count { p[i] = v[i] * scale }
+                }
+            }
+        }
+        return (GrayscaleImage(width: width, height: height, pixels: pixels), format)
+    }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0B || byte == 0x0C || byte == 0x0D
+    }
+
+    /// P5/P6 samples from `start`: 1 byte each, or 2 big-endian bytes when maxval > 255.
+    private static func readRaw(_ bytes: [UInt8], from start: Int, into values: inout [Float], maxval: Int,
+                                name: String, kind: String) throws {
+        let width = maxval > 255 ? 2 : 1
+        let needed = values.count * width
+        guard bytes.count - start >= needed else {
+            throw InputError("\(name): truncated \(kind): expected \(needed) bytes of samples, found \(bytes.count - start)")
+        }
+        var over: (index: Int, value: Int)?
+        bytes.withUnsafeBufferPointer { src in
+            values.withUnsafeMutableBufferPointer { dst in
+                let base = src.baseAddress! + start
+                for i in 0 ..< dst.count {
+                    let v = width == 1 ? Int(base[i]) : Int(base[2 * i]) << 8 | Int(base[2 * i + 1])
+                    if v > maxval && over == nil { over = (i, v) }
+                    dst[i] = Float(v)
+                }
+            }
+        }
+        if let over { throw InputError("\(name): \(kind) sample \(over.index + 1) is \(over.value), over maxval \(maxval)") }
+    }
+
+    /// Decimal tokens after the magic, skipping whitespace and '#' comments.
+    private struct Tokens {
+        let bytes: [UInt8]
+        var at: Int
+        let name: String, kind: String
+
+        /// The next unsigned decimal number (at most 9 digits: larger is never a valid size or sample).
+        mutating func number(_ what: String, missing: String = "") throws -> Int {
+            skipSpaceAndComments()
+            guard at < bytes.count else { throw InputError("\(name): \(missing)\(kind) ends before its \(what)") }
+            var value = 0, digits = 0
+            while at < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[at]) {
+                value = value * 10 + Int(bytes[at] - UInt8(ascii: "0"))
+                digits += 1
+                at += 1
+                guard digits <= 9 else { throw InputError("\(name): \(kind) \(what) has more than 9 digits") }
+            }
+            guard digits > 0 else {
+                throw InputError("\(name): \(kind) \(what): expected a decimal number, found byte 0x\(String(bytes[at], radix: 16))")
+            }
+            return value
+        }
+
+        /// After maxval: exactly one whitespace byte, then the samples.
+        func rasterStart() throws -> Int {
+            guard at < bytes.count, PNMDecoder.isWhitespace(bytes[at]) else {
+                throw InputError("\(name): \(kind) header must end in one whitespace byte after maxval")
+            }
+            return at + 1
+        }
+
+        private mutating func skipSpaceAndComments() {
+            while at < bytes.count {
+                if PNMDecoder.isWhitespace(bytes[at]) {
+                    at += 1
+                } else if bytes[at] == UInt8(ascii: "#") {
+                    while at < bytes.count, bytes[at] != 0x0A, bytes[at] != 0x0D { at += 1 }
+                } else {
+                    return
+                }
+            }
+        }
+    }
+}
