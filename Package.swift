@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Core", "NN", "CZlib", "CPNG", "CJPEG"], swiftSettings: optimise),
         .target(name: "Collective", dependencies: ["Core", "CMPI"], swiftSettings: optimise),
         .target(name: "Training", dependencies: ["Core", "NN", "Datasets", "Collective"], swiftSettings: optimise),
-        .target(name: "Reports", dependencies: ["Core", "Training", "NN", "CZlib"], swiftSettings: optimise),
+        .target(name: "Reports", dependencies: ["Core", "Training", "NN", "Datasets", "CZlib"], swiftSettings: optimise),
 
         // MARK: executable
         .executableTarget(name: "dtrain", dependencies: [

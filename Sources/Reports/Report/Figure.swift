@@ -9,12 +9,15 @@ struct Figure {
     var section: String
     var svg: String
     var notesHTML: String?
+    /// The .svg already lies in the folder (an annotated photo): inlined, not written again.
+    var isOnDisk = false
 
-    init(file: String, section: String, svg: String, notesHTML: String? = nil) {
+    init(file: String, section: String, svg: String, notesHTML: String? = nil, isOnDisk: Bool = false) {
         self.file = file
         self.section = section
         self.svg = svg
         self.notesHTML = notesHTML
+        self.isOnDisk = isOnDisk
     }
 }
 

@@ -1,6 +1,7 @@
 // Report.build turns a run folder, or an experiment folder of runs, into pictures written
 // beside the data: one .svg per figure, report.html (all of them inline, self-contained) and
-// summary.md (the per-variant table and most-confused classes).
+// summary.md (the per-variant table and most-confused classes). Photos annotated by
+// `dtrain read-digits --annotate FOLDER/read-digits` are inlined in a section of their own.
 
 import Core
 import Foundation
@@ -14,6 +15,7 @@ public enum Report {
         let runs = try RunRecord.loadAll(folder: folder)
         let name = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
         let figures = CurveFigures.all(runs) + ImageFigures.all(runs) + TimelineFigures.all(runs)
+            + (try ReadDigitsFigures.all(folder: folder))
         var written: [String] = []
         func write(_ text: String, _ file: String) throws {
             let path = folder + "/" + file
@@ -24,7 +26,7 @@ public enum Report {
             }
             written.append(path)
         }
-        for f in figures { try write(f.svg, f.file) }
+        for f in figures where !f.isOnDisk { try write(f.svg, f.file) }
         try write(HTMLPage.render(title: "dtrain report: \(name)", runs: runs, figures: figures), "report.html")
         try write(summaryMarkdown(name: name, runs: runs), "summary.md")
         return written
