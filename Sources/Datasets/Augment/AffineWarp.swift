@@ -50,14 +50,20 @@ public struct AffineWarp: Equatable, Sendable {
                 let sx = a * Float(x) + rowX, sy = d * Float(x) + rowY
                 // entirely outside (also NaN): all four neighbours are background
                 guard sx > -1, sx < w, sy > -1, sy < h else { out[x] = 0; continue }
-                let x0f = sx.rounded(.down), y0f = sy.rounded(.down)
-                let wx = sx - x0f, wy = sy - y0f
-                let x0 = Int(x0f), y0 = Int(y0f)
-                @inline(__always) func pixel(_ px: Int, _ py: Int) -> Float {
-                    px >= 0 && px < width && py >= 0 && py < height ? source[py * width + px] : 0
+                // floor by truncation (sx + 1 > 0): one instruction where floorf may be a call
+                let x0 = Int(sx + 1) - 1, y0 = Int(sy + 1) - 1
+                let wx = sx - Float(x0), wy = sy - Float(y0)
+                let p00: Float, p10: Float, p01: Float, p11: Float
+                if x0 >= 0 && x0 < width - 1 && y0 >= 0 && y0 < height - 1 {   // all four inside
+                    let p = source + y0 * width + x0
+                    p00 = p[0]; p10 = p[1]; p01 = p[width]; p11 = p[width + 1]
+                } else {
+                    @inline(__always) func pixel(_ px: Int, _ py: Int) -> Float {
+                        px >= 0 && px < width && py >= 0 && py < height ? source[py * width + px] : 0
+                    }
+                    p00 = pixel(x0, y0); p10 = pixel(x0 + 1, y0); p01 = pixel(x0, y0 + 1); p11 = pixel(x0 + 1, y0 + 1)
                 }
-                let top = (1 - wx) * pixel(x0, y0) + wx * pixel(x0 + 1, y0)
-                let bottom = (1 - wx) * pixel(x0, y0 + 1) + wx * pixel(x0 + 1, y0 + 1)
+                let top = (1 - wx) * p00 + wx * p10, bottom = (1 - wx) * p01 + wx * p11
                 out[x] = (1 - wy) * top + wy * bottom
             }
         }

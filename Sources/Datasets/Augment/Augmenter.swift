@@ -1,21 +1,21 @@
 // Applies an Augmentation to images (C, H, W) of [0, 1] pixels in place, one sample at a time:
 // stroke width, then the affine warp, then the padded crop, then the flip; every channel gets the
-// same draw. The draw is keyed by (seed, epoch, dataset index) alone (AugmentDraw.swift). One
-// preallocated (H, W) scratch plane serves every step, so applying allocates nothing; an
+// same draw. The draw is keyed by (seed, epoch, dataset index) alone (AugmentDraw.swift). Two
+// preallocated (H, W) scratch planes serve every step, so applying allocates nothing; an
 // Augmenter is therefore used by one thread at a time (one per batch loader).
 
 public final class Augmenter {
     public let augmentation: Augmentation
     public let seed: UInt64
     public let channels: Int, height: Int, width: Int
-    private let scratch: UnsafeMutablePointer<Float>        // (H, W)
+    private let scratch: UnsafeMutablePointer<Float>        // (2, H, W): stroke width uses both, the rest the first
 
     public init(_ augmentation: Augmentation, seed: UInt64, channels: Int, height: Int, width: Int) {
         self.augmentation = augmentation
         self.seed = seed
         self.channels = channels; self.height = height; self.width = width
-        scratch = .allocate(capacity: max(height * width, 1))
-        scratch.initialize(repeating: 0, count: max(height * width, 1))
+        scratch = .allocate(capacity: max(2 * height * width, 1))
+        scratch.initialize(repeating: 0, count: max(2 * height * width, 1))
     }
 
     deinit { scratch.deallocate() }
