@@ -25,10 +25,12 @@ final class ConfigFuzzTests: XCTestCase {
     private static let overrideKeys = ["train.lr", "train.batch_size", "train.epochs", "train.max_steps", "train.schedule",
                                        "train.momentum", "train.allreduce", "train.bucket_mb", "train.micro_batch",
                                        "checkpoint.every_steps", "checkpoint.keep", "seed", "data.validation",
-                                       "data.normalize", "model", "init", "output", "train", "train.lr.x", "diagnostics"]
+                                       "data.normalize", "data.augment", "data.augment.scale", "data.augment.stroke", "model", "init", "output",
+                                       "train", "train.lr.x", "diagnostics"]
     private static let overrideValues = ["0", "-1", "9223372036854775807", "99999999999999999999", "1e308", ".nan", "abc",
                                          "{step: {every: 0}}", "{step: {every: 3, gamma: -1}}", "[1, 2", "{", "null", "~",
-                                         "exact", "models/missing.yaml", "{mean: 0, std: 0}", "he", "{weight: zeros}", "''", "\"x\ny\""]
+                                         "exact", "models/missing.yaml", "{mean: 0, std: 0}", "he", "{weight: zeros}", "''", "\"x\ny\"",
+                                         "[0.9, 1.1]", "[1.1, 0.9]", "{shift: 2, crop: {pad: 4}}"]
 
     func testMutatedRunConfigsParseOrThrowInputError() throws {
         let folder = NSTemporaryDirectory() + "dtrain-config-fuzz-\(getpid())"
@@ -40,7 +42,7 @@ final class ConfigFuzzTests: XCTestCase {
 
         // the seeds: every shipped run config, and lenet5 with its model inlined (as a checkpoint keeps it)
         var seeds: [[UInt8]] = []
-        for name in ["lenet5", "lab5", "mnist-alexnet"] {
+        for name in ["lenet5", "lab5", "mnist-alexnet", "lenet5-photo"] {
             let text = try String(contentsOfFile: Self.configsFolder + "/\(name).yaml", encoding: .utf8)
             seeds.append(Array(text.utf8))
             XCTAssertNoThrow(try RunConfig.parse(ConfigValue.parse(yaml: text, file: path), file: path), "\(name).yaml must parse")
@@ -82,6 +84,7 @@ final class ConfigFuzzTests: XCTestCase {
                     let again = try RunConfig.parse(ConfigValue.parse(yaml: saved, file: "saved"), file: "saved")
                     XCTAssertEqual(again.resolvedYAML, saved, "#\(iteration) (\(how)): the resolved YAML does not read back to itself")
                     XCTAssertEqual(again.train, config.train, "#\(iteration) (\(how)): train settings differ after the round trip")
+                    XCTAssertEqual(again.data, config.data, "#\(iteration) (\(how)): data settings differ after the round trip")
                     XCTAssertEqual(again.model, config.model.withSource(again.model.source), "#\(iteration) (\(how)): model differs after the round trip")
                 } catch {
                     XCTFail("#\(iteration) (\(how)), overrides \(overrides): the resolved YAML of a valid config is refused: \(error)\n--- saved ---\n\(saved)")

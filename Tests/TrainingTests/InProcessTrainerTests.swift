@@ -2,8 +2,8 @@
 // ranks as threads over shared memory), on a synthetic 8x8 data set: every exchange strategy
 // agrees with flat, exact is bit-identical across world sizes, gradient accumulation matches the
 // larger world size, bucket boundaries tile the exchange buffer, divergence stops every rank at
-// the same step, and exact's overflow retry. No mpirun: launching, aborts and faults stay in the
-// MPI integration tests.
+// the same step, exact's overflow retry, and data.augment keeps world-size invariance and
+// bit-identical resume. No mpirun: launching, aborts and faults stay in the MPI integration tests.
 
 import Collective
 import Core
@@ -203,5 +203,49 @@ final class InProcessTrainerTests: XCTestCase {
         XCTAssertTrue(one.allSatisfy(\.isFinite))
         let plain = try train(ranks: 1, exact + ["train.batch_size=16"])[0]
         assertClose(one, plain, "the retried run trains like the plain one", tolerance: 1e-3)
+    }
+
+    /// Every part of data.augment at once (a flow map for --set).
+    private static let augment = "data.augment={shift: 1, rotate: 10, scale: [0.9, 1.1], shear: 5, stroke: [-0.5, 1], crop: {pad: 1}, flip: true}"
+
+    /// With data.augment, 30 steps (into epoch 2) at np=1 batch 16, np=2 batch 8 and np=4 batch 4
+    /// give the same weights: flat within float rounding, exact bit for bit; replicas identical.
+    /// The augmentation does change the result.
+    func testAugmentationIsWorldSizeInvariant() throws {
+        let base = [Self.augment, "train.max_steps=30"]
+        let one = try train(ranks: 1, base + ["train.batch_size=16"])[0]
+        let plain = try train(ranks: 1, ["train.max_steps=30", "train.batch_size=16"])[0]
+        XCTAssertGreaterThan(zip(one, plain).map { abs($0 - $1) }.max() ?? 0, 1e-3, "augmentation moved the weights")
+        let exact = ["train.allreduce=exact", "train.micro_batch=4"]
+        let exactOne = try train(ranks: 1, base + exact + ["train.batch_size=16"])[0]
+        for ranks in [2, 4] {
+            let many = try train(ranks: ranks, base + ["train.batch_size=\(16 / ranks)"])
+            XCTAssertTrue(many.allSatisfy { $0 == many[0] }, "replicas identical at \(ranks) ranks")
+            assertClose(many[0], one, "augmented flat at \(ranks) ranks vs 1", tolerance: 1e-5)
+            let exactMany = try train(ranks: ranks, base + exact + ["train.batch_size=\(16 / ranks)"])[0]
+            XCTAssertEqual(exactMany, exactOne, "augmented exact at \(ranks) ranks vs 1 rank: bit-identical")
+        }
+    }
+
+    /// With data.augment, an np=2 run stopped at step 13 and resumed from its checkpoint (whose
+    /// saved config carries the augmentation) to step 30 ends bit-identical to the uninterrupted run.
+    func testAugmentedResumeIsBitIdentical() throws {
+        let whole = try train(ranks: 2, [Self.augment, "train.max_steps=30"])[0]
+        let stopped = try config([Self.augment, "train.max_steps=13"])
+        _ = try ThreadWorld.run(size: 2) { comm -> Int in
+            let trainer = try Trainer(config: stopped, comm: comm, data: Self.data, quiet: true)
+            trainer.initializeParameters()
+            return try trainer.run().steps
+        }
+        let resumed = try ThreadWorld.run(size: 2) { comm -> [Float] in
+            let point = try ResumePoint.read(stopped.output, comm: comm)
+            let config = try RunConfig.fromCheckpoint(point, overrides: ["train.max_steps=30"])
+            XCTAssertEqual(config.data.augment, stopped.data.augment, "the checkpoint's config keeps data.augment")
+            let trainer = try Trainer(config: config, comm: comm, data: Self.data, quiet: true)
+            try trainer.resume(from: point)
+            _ = try trainer.run()
+            return Array(trainer.network.parameters) + Array(trainer.network.state)
+        }
+        XCTAssertEqual(resumed[0], whole, "resumed augmented run vs uninterrupted")
     }
 }

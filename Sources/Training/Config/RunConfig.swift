@@ -16,6 +16,8 @@ public struct RunConfig {
         public var normalize: Normalization? = nil
         /// For 1-output (logistic) models: the digit that counts as the positive class.
         public var positiveClass: Int? = nil
+        /// Training-time augmentation (data.augment; nil: none).
+        public var augment: Augmentation? = nil
     }
     public enum AllreduceStrategy: String, Sendable { case flat, bucketed, coordinator, exact }
     public struct TrainConfig: Sendable, Equatable {
@@ -127,7 +129,7 @@ public struct RunConfig {
         // `init:` replaces the model's default initialisation (per-layer init in the spec still wins)
         if let v = m["init"] { config.model.initPreset = try InitPreset.parse(v) }
         if let d = m["data"] {
-            let dm = try d.map(allowed: ["dataset", "path", "validation", "normalize", "positive_class"])
+            let dm = try d.map(allowed: ["dataset", "path", "validation", "normalize", "positive_class", "augment"])
             if let v = dm["dataset"] {
                 config.data.dataset = try v.string()
                 guard config.data.dataset == "mnist" else { throw v.fail("a dataset dtrain knows (mnist)") }
@@ -141,6 +143,7 @@ public struct RunConfig {
                 config.data.normalize = Normalization(mean: Float(try nm.required("mean").double()), std: Float(std))
             }
             if let v = dm["positive_class"] { config.data.positiveClass = try v.nonNegativeInt() }
+            if let v = dm["augment"] { config.data.augment = try parseAugmentation(v) }
         }
         if let t = m["train"] {
             let tm = try t.map(allowed: ["epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",

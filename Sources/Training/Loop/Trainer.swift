@@ -72,7 +72,7 @@ public final class Trainer {
                                 warmupEpochs: t.warmupEpochs, epochs: t.epochs, stepsPerEpoch: shards.stepsPerEpoch)
         let d = config.data
         let loader = BatchLoader(set: data.train, capacity: t.batchSize * t.accumulate, normalization: d.normalize,
-                                 positiveClass: d.positiveClass)
+                                 positiveClass: d.positiveClass, augmentation: d.augment, seed: config.seed)
         passes = BatchPasses(network: network, loader: loader, lossFunction: LossFunction.forOutputs(plan.classes),
                              microStep: t.batchSize, accumulate: t.accumulate)
         strategy = makeExchangeStrategy(t.allreduce, parts: ExchangeParts(comm: comm, network: network, buffer: buffer,
@@ -217,14 +217,15 @@ public final class Trainer {
     }
 
     /// Loads this rank's contiguous slice of the step's global batch (epoch permutation from
-    /// (seed, epoch) alone, so every rank and world size sees the same global batches).
+    /// (seed, epoch) alone, so every rank and world size sees the same global batches; data.augment's
+    /// draws come from (seed, epoch, dataset index), so they agree too).
     private func loadSlice(epoch: Int) throws {
         if permutationEpoch != epoch {
             permutation = epochPermutation(count: data.train.count, seed: config.seed, epoch: epoch)
             permutationEpoch = epoch
         }
         let range = shards.rankRange(step: step - (epoch - 1) * shards.stepsPerEpoch, rank: comm.rank)
-        try permutation.withUnsafeBufferPointer { try passes.loader.load(UnsafeBufferPointer(rebasing: $0[range])) }
+        try permutation.withUnsafeBufferPointer { try passes.loader.load(UnsafeBufferPointer(rebasing: $0[range]), epoch: epoch) }
         passes.context = PassContext(training: true, seed: config.seed, epoch: epoch)
     }
 

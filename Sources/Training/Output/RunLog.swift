@@ -34,6 +34,7 @@ public final class RunLog {
             + (t.warmupEpochs > 0 ? " after \(t.warmupEpochs) warm-up epochs" : ""))
         say("data: \(trainCount) train, \(validationCount) validation, \(testCount) test; \(stepsPerEpoch) steps/epoch; "
             + "BLAS threads \(blasThreads()); seed \(config.seed); output \(config.output)")
+        if let a = config.data.augment { say("augment (training batches): \(a)") }
     }
 
     public func epoch(_ m: EpochMetrics, epochs: Int, classes: Int) {
