@@ -6,19 +6,19 @@
 
 extension GrayscaleImage {
     /// Each pixel becomes the maximum over the (2r+1) x (2r+1) square centred on it.
-    func squareMaximum(radius r: Int) -> GrayscaleImage { squareFilter(radius: r, Maximum.self) }
+    func squareMaximum(radius r: Int) -> GrayscaleImage { squareFilter(radius: r, WindowMaximum.self) }
 
     /// Each pixel becomes the minimum over the (2r+1) x (2r+1) square centred on it.
-    func squareMinimum(radius r: Int) -> GrayscaleImage { squareFilter(radius: r, Minimum.self) }
+    func squareMinimum(radius r: Int) -> GrayscaleImage { squareFilter(radius: r, WindowMinimum.self) }
 
     /// Grey dilation (maximum) over an octagon of radius `r`.
-    func dilated(octagonRadius r: Int) -> GrayscaleImage { octagonFilter(radius: r, Maximum.self) }
+    func dilated(octagonRadius r: Int) -> GrayscaleImage { octagonFilter(radius: r, WindowMaximum.self) }
 
     /// Grey erosion (minimum) over an octagon of radius `r`.
-    func eroded(octagonRadius r: Int) -> GrayscaleImage { octagonFilter(radius: r, Minimum.self) }
+    func eroded(octagonRadius r: Int) -> GrayscaleImage { octagonFilter(radius: r, WindowMinimum.self) }
 
     /// `r` 3x3 steps: the square (separable) on even steps, the cross on odd ones.
-    private func octagonFilter<E: Extreme>(radius r: Int, _: E.Type) -> GrayscaleImage {
+    private func octagonFilter<E: WindowExtreme>(radius r: Int, _: E.Type) -> GrayscaleImage {
         guard r > 0, width > 0, height > 0 else { return self }
         let w = width, h = height
         var image = pixels, across = pixels, next = pixels
@@ -49,7 +49,7 @@ extension GrayscaleImage {
     }
 
     /// Rows, then columns (in strips of columns, each row of a strip one vector step).
-    private func squareFilter<E: Extreme>(radius r: Int, _: E.Type) -> GrayscaleImage {
+    private func squareFilter<E: WindowExtreme>(radius r: Int, _: E.Type) -> GrayscaleImage {
         guard r > 0, width > 0, height > 0 else { return self }
         var out = self
         out.pixels.withUnsafeMutableBufferPointer { p in
@@ -69,15 +69,15 @@ extension GrayscaleImage {
 }
 
 /// Maximum or minimum, chosen at compile time so the filter loops specialise.
-protocol Extreme {
+protocol WindowExtreme {
     static var identity: Float { get }
     static func pick(_ a: Float, _ b: Float) -> Float
 }
-enum Maximum: Extreme {
+enum WindowMaximum: WindowExtreme {
     static var identity: Float { -.infinity }
     @inline(__always) static func pick(_ a: Float, _ b: Float) -> Float { max(a, b) }
 }
-enum Minimum: Extreme {
+enum WindowMinimum: WindowExtreme {
     static var identity: Float { .infinity }
     @inline(__always) static func pick(_ a: Float, _ b: Float) -> Float { min(a, b) }
 }
@@ -101,7 +101,7 @@ struct VanHerkScratch {
     /// Filters, in place, `columns` (<= lines) lines of `count` samples: sample i of line c is
     /// data[i * stride + c * rowStride] (a row is one line with rowStride 0 and stride 1; a strip of
     /// columns has rowStride 1 and stride = the image width).
-    mutating func filter<E: Extreme>(_ data: UnsafeMutablePointer<Float>, rowStride: Int, columns: Int,
+    mutating func filter<E: WindowExtreme>(_ data: UnsafeMutablePointer<Float>, rowStride: Int, columns: Int,
                                      count: Int, stride: Int, _: E.Type) {
         let r = radius, k = 2 * r + 1, n = count + 2 * r, m = lines
         precondition(columns <= m && (count + 2 * r) * m <= prefix.count, "van Herk scratch too small")

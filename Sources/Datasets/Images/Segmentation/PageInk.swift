@@ -27,7 +27,7 @@ struct PageInk {
         width = page.width
         height = page.height
         guard width >= 8, height >= 8 else { return nil }
-        let flipped = Self.median(page.pixels) < 0.5
+        let flipped = Self.median(page.pixels, above: -1) < 0.5
         let lightness = GrayscaleImage(width: width, height: height,
                                        pixels: Self.blurred(flipped ? page.pixels.map { 1 - $0 } : page.pixels, width: width, height: height))
         let radius = max(2, max(width, height) / 40)
@@ -38,9 +38,7 @@ struct PageInk {
         threshold = max(otsu.threshold, Self.minimumThreshold)
         let t = threshold
         mask = darkness.map { $0 > t ? 1 : 0 }
-        let inkValues = darkness.filter { $0 > t }
-        guard !inkValues.isEmpty else { return nil }
-        inkLevel = Self.median(inkValues)
+        inkLevel = Self.median(darkness, above: t)
     }
 
     /// Ink intensity for a darkness value: half the threshold maps to 0, the page's median ink to 1.
@@ -49,13 +47,18 @@ struct PageInk {
         return min(max((d - floor) / max(inkLevel - floor, 0.05), 0), 1)
     }
 
-    private static func median(_ values: [Float]) -> Float {
+    /// The median (to 1/1024) of the values above `level`, clamped to 0...1; 1 when there are none.
+    private static func median(_ values: [Float], above level: Float) -> Float {
         var histogram = [Int](repeating: 0, count: 1024)
-        for v in values { histogram[Int(min(max(v, 0), 1) * 1023)] += 1 }
+        var count = 0
+        for v in values where v > level {
+            histogram[Int(min(max(v, 0), 1) * 1023)] += 1
+            count += 1
+        }
         var seen = 0
         for (b, n) in histogram.enumerated() {
             seen += n
-            if 2 * seen >= values.count { return (Float(b) + 0.5) / 1024 }
+            if 2 * seen >= count && count > 0 { return (Float(b) + 0.5) / 1024 }
         }
         return 1
     }
