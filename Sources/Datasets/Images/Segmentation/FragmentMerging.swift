@@ -1,0 +1,66 @@
+// Joining the pieces of a digit that the ink mask broke apart (a faint or interrupted stroke).
+// Two blobs are one digit when, with h the page's typical digit height,
+//  - stacked: they overlap horizontally by at least half the narrower one's width and the
+//    vertical gap between them is at most 0.4 h; or
+//  - a fragment beside a digit: the smaller is under 0.5 h tall (no digit is) and the boxes are
+//    at most 0.15 h apart across and 0.3 h apart up or down (a detached bar of a 5 or a 7);
+// and the joined box stays digit-sized (at most 1.5 h tall and 1.4 h wide), so digits of
+// neighbouring rows or columns are never joined. Closest pairs join first; each join re-checks
+// the sizes with the groups as they are then.
+
+enum FragmentMerging {
+    static let stackedGap = 0.4, stackedOverlap = 0.5, stackedSideBySide = 0.3
+    static let fragmentHeight = 0.5, fragmentGapAcross = 0.15, fragmentGapUpDown = 0.3
+    static let maximumHeight = 1.5, maximumWidth = 1.4
+
+    static func merged(_ blobs: [InkBlob], digitHeight h: Double) -> [InkBlob] {
+        var pairs: [(distance: Double, a: Int, b: Int)] = []
+        for a in blobs.indices {
+            for b in (a + 1)..<blobs.count {
+                if let d = joinDistance(blobs[a].box, blobs[b].box, digitHeight: h) { pairs.append((d, a, b)) }
+            }
+        }
+        pairs.sort { $0.distance < $1.distance }
+        var parent = Array(blobs.indices)
+        var boxes = blobs.map(\.box)                      // the box of each group, kept at its root
+        func root(_ i: Int) -> Int {
+            var r = i
+            while parent[r] != r { r = parent[r] }
+            return r
+        }
+        for pair in pairs {
+            let ra = root(pair.a), rb = root(pair.b)
+            guard ra != rb else { continue }
+            let joined = boxes[ra].union(boxes[rb])
+            guard Double(joined.height) <= maximumHeight * h, Double(joined.width) <= maximumWidth * h else { continue }
+            parent[rb] = ra
+            boxes[ra] = joined
+        }
+        var slot: [Int: Int] = [:]                        // root -> index in groups
+        var groups: [InkBlob] = []
+        for i in blobs.indices {
+            if let s = slot[root(i)] {
+                groups[s].absorb(blobs[i])
+            } else {
+                slot[root(i)] = groups.count
+                groups.append(blobs[i])
+            }
+        }
+        return groups
+    }
+
+    /// How far apart two blobs are when one of the rules allows joining them, else nil.
+    private static func joinDistance(_ a: PixelBox, _ b: PixelBox, digitHeight h: Double) -> Double? {
+        let xOverlap = a.horizontalOverlap(b), yOverlap = a.verticalOverlap(b)
+        let xGap = Double(max(0, -xOverlap)), yGap = Double(max(0, -yOverlap))
+        if Double(xOverlap) >= stackedOverlap * Double(min(a.width, b.width)) && yGap <= stackedGap * h
+            && Double(yOverlap) <= stackedSideBySide * Double(min(a.height, b.height)) {
+            return yGap
+        }
+        let smaller = a.height < b.height ? a : b
+        if Double(smaller.height) < fragmentHeight * h && xGap <= fragmentGapAcross * h && yGap <= fragmentGapUpDown * h {
+            return max(xGap, yGap)
+        }
+        return nil
+    }
+}
