@@ -18,9 +18,9 @@ final class AugmentationConfigTests: XCTestCase {
     }
 
     func testEveryKeyIsRead() throws {
-        let c = try parse("{shift: 2.5, rotate: 8, scale: [0.9, 1.1], shear: 10, stroke: [0, 1.5], crop: {pad: 4}, flip: true}")
+        let c = try parse("{shift: 2.5, rotate: 8, scale: [0.9, 1.1], shear: 10, stroke: [0, 1.5], crop: {pad: 4}, flip: true, break: 0.2}")
         XCTAssertEqual(c.data.augment, Augmentation(shift: 2.5, rotate: 8, scale: 0.9...1.1, shear: 10, stroke: 0...1.5,
-                                                    cropPad: 4, flip: true))
+                                                    cropPad: 4, flip: true, strokeBreak: 0.2))
         XCTAssertEqual(try parse("{stroke: 1}").data.augment?.stroke, -1...1, "a single stroke amount is symmetric")
         XCTAssertEqual(try parse("{}").data.augment, Augmentation(), "an empty map: present, changing nothing")
         XCTAssertTrue(try parse("{}").data.augment?.isIdentity == true)
@@ -64,6 +64,8 @@ final class AugmentationConfigTests: XCTestCase {
             ("{crop: {pad: 2000}}", ["data.augment.crop.pad", "0 to 1024"]),
             ("{crop: {pad: 2, size: 3}}", ["data.augment.crop.size", "unknown key"]),
             ("{flip: maybe}", ["data.augment.flip", "true or false"]),
+            ("{break: 1.5}", ["data.augment.break", "probability from 0 to 1"]),
+            ("{break: -0.1}", ["data.augment.break"]),
             ("[1, 2]", ["data.augment", "a map of keys"]),
         ]
         for (augment, parts) in cases {

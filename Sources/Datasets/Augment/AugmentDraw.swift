@@ -14,6 +14,9 @@ public struct AugmentDraw: Equatable, Sendable {
     public var stroke: Double                   // px per side
     public var cropX: Int, cropY: Int           // crop offsets, each in [-cropPad, cropPad]
     public var flip: Bool
+    public var breaks: Bool                     // erase a band across one stroke
+    public var breakBand: Double                // its width, px, in [1, 2]
+    public var breakPick: Double                // which solid ink pixel it crosses, in [0, 1)
 
     /// Keeps augmentation's streams apart from dropout's (whose salts are layer indices).
     static let salt: UInt64 = 0x6175_676D_656E_7421     // "augment!"
@@ -40,5 +43,8 @@ public struct AugmentDraw: Equatable, Sendable {
         cropX = offset(6)
         cropY = offset(7)
         flip = a.flip && unit(8) < 0.5
+        breaks = a.strokeBreak > 0 && unit(9) < a.strokeBreak
+        breakBand = 1 + unit(10)
+        breakPick = unit(11)
     }
 }

@@ -20,18 +20,21 @@ public struct Augmentation: Equatable, Sendable {
     public var cropPad: Int
     /// Mirror left-right with probability 1/2.
     public var flip: Bool
+    /// Probability that a sample loses a thin band (1-2 px) across one stroke, as where a pen
+    /// skips (StrokeBreak.swift); 0: never.
+    public var strokeBreak: Double
 
     public init(shift: Double = 0, rotate: Double = 0, scale: ClosedRange<Double> = 1...1, shear: Double = 0,
-                stroke: ClosedRange<Double> = 0...0, cropPad: Int = 0, flip: Bool = false) {
+                stroke: ClosedRange<Double> = 0...0, cropPad: Int = 0, flip: Bool = false, strokeBreak: Double = 0) {
         self.shift = shift; self.rotate = rotate; self.scale = scale; self.shear = shear
-        self.stroke = stroke; self.cropPad = cropPad; self.flip = flip
+        self.stroke = stroke; self.cropPad = cropPad; self.flip = flip; self.strokeBreak = strokeBreak
     }
 
     /// Whether some draw can move a pixel through the affine warp (shift, rotation, scale, shear).
     public var warps: Bool { shift != 0 || rotate != 0 || scale != 1...1 || shear != 0 }
 
     /// Whether no sample can ever change.
-    public var isIdentity: Bool { !warps && stroke == 0...0 && cropPad == 0 && !flip }
+    public var isIdentity: Bool { !warps && stroke == 0...0 && cropPad == 0 && !flip && strokeBreak == 0 }
 }
 
 extension Augmentation: CustomStringConvertible {
@@ -45,6 +48,7 @@ extension Augmentation: CustomStringConvertible {
         if stroke != 0...0 { parts.append("stroke [\(stroke.lowerBound), \(stroke.upperBound)] px") }
         if cropPad != 0 { parts.append("crop pad \(cropPad)") }
         if flip { parts.append("flip") }
+        if strokeBreak != 0 { parts.append("break \(strokeBreak)") }
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 }

@@ -1,5 +1,5 @@
 // Applies an Augmentation to images (C, H, W) of [0, 1] pixels in place, one sample at a time:
-// stroke width, then the affine warp, then the padded crop, then the flip; every channel gets the
+// stroke width, then the affine warp, then a stroke break, then the padded crop, then the flip; every channel gets the
 // same draw. The draw is keyed by (seed, epoch, dataset index) alone (AugmentDraw.swift). Two
 // preallocated (H, W) scratch planes serve every step, so applying allocates nothing; an
 // Augmenter is therefore used by one thread at a time (one per batch loader).
@@ -40,6 +40,7 @@ public final class Augmenter {
                 warp.apply(p, to: scratch, width: width, height: height)
                 p.update(from: scratch, count: plane)
             }
+            if r.breaks { breakStroke(p, width: width, height: height, band: r.breakBand, pick: r.breakPick) }
             if r.cropX != 0 || r.cropY != 0 {
                 cropWithPadding(p, to: scratch, width: width, height: height, dx: r.cropX, dy: r.cropY)
                 p.update(from: scratch, count: plane)

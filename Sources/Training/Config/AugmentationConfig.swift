@@ -1,6 +1,6 @@
 // Reads the run config's `data.augment` map (DESIGN.md "Run config") into an Augmentation:
 // {shift: px, rotate: degrees, scale: [lo, hi], shear: degrees, stroke: px or [lo, hi],
-// crop: {pad}, flip: bool}; every key optional. Each value is range-checked here: a value out of
+// crop: {pad}, flip: bool, break: probability}; every key optional. Each value is range-checked here: a value out of
 // range or an unknown key is an InputError naming the key (exit 2). The bounds keep the work per
 // image bounded (stroke: one 3x3 pass per whole px) and the warp invertible (scale > 0, |shear| < 90°).
 
@@ -9,7 +9,7 @@ import NN
 import Datasets
 
 extension RunConfig {
-    static let augmentKeys = ["shift", "rotate", "scale", "shear", "stroke", "crop", "flip"]
+    static let augmentKeys = ["shift", "rotate", "scale", "shear", "stroke", "crop", "flip", "break"]
     static let maxShift = 1024.0, maxScale = 10.0, maxShear = 60.0, maxStroke = 8.0, maxCropPad = 1024
 
     static func parseAugmentation(_ c: ConfigCursor) throws -> Augmentation {
@@ -36,6 +36,7 @@ extension RunConfig {
             guard a.cropPad <= maxCropPad else { throw pad.fail("a padding in px from 0 to \(maxCropPad)") }
         }
         if let v = m["flip"] { a.flip = try v.bool() }
+        if let v = m["break"] { a.strokeBreak = try number(v, in: 0...1, "a probability from 0 to 1") }
         return a
     }
 
