@@ -3,7 +3,10 @@
 // 12-megapixel photo decodes at a quarter of the pixels), segmented into one region per digit
 // (DigitSegmenter: flattened illumination, threshold, components, merged strokes, split
 // touching digits, rows), each region fitted as MNIST was made, and all of them classified in
-// one batch. Boxes are reported in the photo's own pixel coordinates (after EXIF orientation).
+// one batch, together with the other readings of the cuts the segmenter was unsure of (a split
+// blob whole, a wide blob halved, two pieces joined); SegmentationArbitration keeps the reading
+// the classifier is surest of. Boxes are reported in the photo's own pixel coordinates (after
+// EXIF orientation).
 
 import Core
 import Foundation
@@ -64,16 +67,18 @@ public enum PageReader {
         let t0 = monotonicSeconds()
         let decoded = try ImageDecoder.decode(path: photo, options: ImageDecodeOptions(maxPixels: maxPixels, reduceLongestSideTo: workingSide))
         let t1 = monotonicSeconds()
-        let regions = DigitSegmenter.segment(decoded.image)
+        let segmentation = DigitSegmenter.segmentation(decoded.image)
         let t2 = monotonicSeconds()
+        let candidates = segmentation.candidates
         var pixels: [Float] = []
-        pixels.reserveCapacity(regions.count * MNISTStyle.side * MNISTStyle.side)
-        for r in regions { pixels += MNISTStyle.fit(ink: r.ink) }
-        let p = classifier.probabilities(pixels, count: regions.count)
-        let digits = regions.indices.map { i in
-            let best = classifier.top(1, of: p, row: i)[0]
-            return PageDigit(label: best.label, confidence: best.probability,
-                             box: photoBox(regions[i].box, decoded), row: regions[i].row)
+        pixels.reserveCapacity(candidates.count * MNISTStyle.side * MNISTStyle.side)
+        for r in candidates { pixels += MNISTStyle.fit(ink: r.ink) }
+        let p = classifier.probabilities(pixels, count: candidates.count)
+        let best = candidates.indices.map { classifier.top(1, of: p, row: $0)[0] }
+        let chosen = SegmentationArbitration.reading(of: segmentation, confidence: best.map(\.probability))
+        let digits = chosen.map { i in
+            PageDigit(label: best[i].label, confidence: best[i].probability,
+                      box: photoBox(candidates[i].box, decoded), row: candidates[i].row)
         }
         let t3 = monotonicSeconds()
         let reading = PageReading(image: photo, digits: digits, photoWidth: decoded.originalWidth, photoHeight: decoded.originalHeight,
