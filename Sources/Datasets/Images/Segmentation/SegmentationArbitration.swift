@@ -29,11 +29,10 @@ public enum SegmentationArbitration {
         }
 
         /// Tuned on 60 generated pages (launch/make-digit-pages, seed 1) with the LeNet-5 photo
-        /// model and checked on 60 of seed 3: the product of confidences alone settles a split
-        /// blob and a broken digit best (a positive preference reads wide digits as two, a
-        /// negative one keeps more wrong cuts); halving a wide blob the splitter left whole is
-        /// taken only when the halves are e times surer.
-        public static let standard = Preference(unsplit: 0, split: -1, merged: 0)
+        /// model and checked on 60 of seed 3: the product of confidences alone settles the
+        /// choices best (a positive preference reads wide digits as two and joins neighbours, a
+        /// negative one keeps more wrong cuts and broken digits).
+        public static let standard = Preference(unsplit: 0, split: 0, merged: 0)
     }
 
     /// Indices into `segmentation.candidates` of the best reading, in reading order.

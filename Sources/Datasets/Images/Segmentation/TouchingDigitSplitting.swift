@@ -20,7 +20,7 @@ enum TouchingDigitSplitting {
     static let searchedShare = 0.6
     static let maximumCrossing = 1.0
     static let shortestPart = 0.7
-    static let alternativeWidthShare = 1.2, alternativeAspect = 0.9, shortestAlternativePart = 0.5
+    static let alternativeWidthShare = 1.4, alternativeAspect = 1.15, shortestAlternativePart = 0.7
 
     static func split(_ blob: InkBlob, digitHeight h: Double, digitWidth w: Double) -> [InkBlob] {
         let box = blob.box, width = Double(box.width)
