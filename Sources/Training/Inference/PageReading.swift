@@ -57,9 +57,10 @@ public struct PageReading: Sendable {
 
 public enum PageReader {
     /// The long side, in pixels, a photo is reduced towards before segmentation (never below it).
-    /// JPEG reduces by 2, 4 or 8, so the working long side is 1500 to about 3000 px (smaller photos stay whole): a 4000 x 3000 photo
-    /// works at 2000 x 1500 (with 2000 here a 3975 px photo stayed whole, 12 megapixels, and took
-    /// 0.4 s to segment). On generated pages 1500 reads as well as 2000 and 1200 slightly worse.
+    /// JPEG reduces by 2, 4 or 8, so the working long side is 1500 to about 3000 px (smaller
+    /// photos stay whole): a 4000 x 3000 photo works at 2000 x 1500. With 2000 here a 3975 px
+    /// photo stayed whole (12 megapixels) and took 0.4 s to segment. On generated pages 1500
+    /// reads as well as 2000, and 1200 slightly worse.
     public static let workingSide = 1500
 
     /// Reads one photo. `keepImage` also returns the decoded (reduced) grey image and its scale,
