@@ -1,7 +1,8 @@
 // DigitSegmenter on synthetic page photos of MNIST test digits (TestPages.swift): rows found in
 // reading order under an illumination gradient and noise; a broken digit merged; touching digits
 // split (two and three); specks and a dark page-edge strip dropped; blank pages; rotated pages
-// keep their rows; light-on-dark pages; and the regions' ink crops.
+// keep their rows; light-on-dark pages; the regions' ink crops; and the other readings offered to
+// the classifier (a cut blob whole, a digit broken into two tall pieces joined).
 
 import Datasets
 import XCTest
@@ -77,6 +78,49 @@ final class DigitSegmenterTests: XCTestCase {
             XCTAssertEqual(pieceCount(page.inkMap, box: span), 1, "\(group) touch")
             assertMatches(DigitSegmenter.segment(page.photo()), page)
         }
+    }
+
+    func testACutBlobIsAlsoOfferedWhole() throws {
+        try XCTSkipIf(MNISTTestDigits.all.images.isEmpty, "data/mnist missing")
+        // Two zeros pushed together until they touch, in a row of other digits.
+        let zero = digitInk(MNISTTestDigits.index(of: 0, 1), height: 110)
+        var x = 480 + zero.width + 10
+        while x > 480 && !touches([zero, zero], [480, x]) { x -= 1 }
+        var page = TestPage(width: 1400, height: 400)
+        for (k, label) in [4, 7, 1].enumerated() { page.draw(digitInk(MNISTTestDigits.index(of: label), height: 110), x: 60 + 130 * k, y: 140) }
+        let pair = page.draw(zero, x: 480, y: 140).union(page.draw(zero, x: x, y: 140))
+        page.draw(digitInk(MNISTTestDigits.index(of: 2), height: 110), x: pair.maxX + 60, y: 140)
+        let segmentation = DigitSegmenter.segmentation(page.photo())
+        XCTAssertEqual(segmentation.regions.count, 6, "the pair is cut")
+        let whole = segmentation.choices.filter { $0.kind == .unsplit }
+        XCTAssertEqual(whole.count, 1)
+        guard let choice = whole.first else { return }
+        XCTAssertEqual(choice.range, 3..<5, "the two zeros")
+        XCTAssertEqual(choice.alternative.map(\.box), [segmentation.regions[3].box.union(segmentation.regions[4].box)])
+        XCTAssertEqual(choice.alternative.map(\.row), [0])
+        XCTAssertTrue(centre(of: choice.alternative[0].box, isIn: pair))
+    }
+
+    func testADigitBrokenIntoTwoTallPiecesIsOfferedJoined() throws {
+        try XCTSkipIf(MNISTTestDigits.all.images.isEmpty, "data/mnist missing")
+        // A "0" with a band erased down its middle falls into "(" and ")": side by side, both tall,
+        // so the fragment rules keep them apart, but the two may be one digit.
+        var zero = digitInk(MNISTTestDigits.index(of: 0), height: 120)
+        let middle = zero.width / 2
+        for y in 0..<zero.height { for x in (middle - 4)..<(middle + 4) { zero[x, y] = 0 } }
+        var page = TestPage(width: 1200, height: 400)
+        for (k, label) in [4, 7].enumerated() { page.draw(digitInk(MNISTTestDigits.index(of: label), height: 120), x: 100 + 150 * k, y: 140) }
+        let broken = page.draw(zero, x: 420, y: 140)
+        XCTAssertEqual(pieceCount(page.inkMap, box: broken), 2, "the band must cut the 0 in two")
+        page.draw(digitInk(MNISTTestDigits.index(of: 2), height: 120), x: broken.maxX + 70, y: 140)
+        let segmentation = DigitSegmenter.segmentation(page.photo())
+        let joined = segmentation.choices.filter { $0.kind == .merged }
+        XCTAssertEqual(joined.map(\.range), [2..<4], "the two halves of the 0, nothing else")
+        guard let choice = joined.first, choice.alternative.count == 1 else { return XCTFail("no joined reading") }
+        let box = choice.alternative[0].box
+        XCTAssertLessThan(abs(box.x - broken.x) + abs(box.maxX - broken.maxX) + abs(box.height - broken.height), 12,
+                          "joined \(box), the 0 is \(broken)")
+        XCTAssertEqual(segmentation.candidates.count, segmentation.regions.count + 1)
     }
 
     /// Whether `inks` drawn at `lefts` (one row) form one piece.

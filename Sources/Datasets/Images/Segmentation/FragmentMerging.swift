@@ -7,6 +7,9 @@
 // and the joined box stays digit-sized (at most 1.5 h tall and 1.4 h wide), so digits of
 // neighbouring rows or columns are never joined. Closest pairs join first; each join re-checks
 // the sizes with the groups as they are then.
+// Two groups these rules keep apart may still be one digit broken across a stroke (a "4" or "7"
+// cut near the middle leaves two pieces side by side): `mayBeOneDigit` names the neighbours close
+// and small enough to be offered joined to the classifier as another reading (PageSegmentation).
 
 enum FragmentMerging {
     static let stackedGap = 0.4, stackedOverlap = 0.5, stackedSideBySide = 0.3
@@ -47,6 +50,17 @@ enum FragmentMerging {
             }
         }
         return groups
+    }
+
+    static let alternativeGap = 0.15, alternativeWidth = 1.3
+
+    /// Whether two neighbouring groups of one row could be one broken digit: the boxes at most
+    /// `alternativeGap` h apart across, and joined no taller than `maximumHeight` h nor wider than
+    /// `alternativeWidth` times the typical digit width w.
+    static func mayBeOneDigit(_ a: PixelBox, _ b: PixelBox, digitHeight h: Double, digitWidth w: Double) -> Bool {
+        let joined = a.union(b)
+        return Double(max(0, -a.horizontalOverlap(b))) <= alternativeGap * h
+            && Double(joined.height) <= maximumHeight * h && Double(joined.width) <= alternativeWidth * w
     }
 
     /// How far apart two blobs are when one of the rules allows joining them, else nil.

@@ -11,23 +11,45 @@
 // `shortestPart` of its height (cutting the tail of a "2" off is not a split). Each side is tried
 // again, so three touching digits become three. The thresholds were tuned on synthetic pages of
 // MNIST test digits: geometry alone cannot tell a wide "0" from "00", and a stricter gate
-// leaves more touching pairs whole while a looser one cuts more wide single digits.
+// leaves more touching pairs whole while a looser one cuts more wide single digits. So both
+// readings are offered to the classifier (PageSegmentation): the whole blob beside its parts, and
+// the cheapest cut's halves beside a wide blob left whole (`halves`, a looser gate).
 
 enum TouchingDigitSplitting {
     static let minimumWidthShare = 1.4, minimumAspect = 1.15, minimumOwnAspect = 1.1
     static let searchedShare = 0.6
     static let maximumCrossing = 1.0
     static let shortestPart = 0.7
+    static let alternativeWidthShare = 1.4, alternativeAspect = 1.15, shortestAlternativePart = 0.7
 
     static func split(_ blob: InkBlob, digitHeight h: Double, digitWidth w: Double) -> [InkBlob] {
         let box = blob.box, width = Double(box.width)
         guard width > minimumWidthShare * w, width > minimumAspect * h, width > minimumOwnAspect * Double(box.height),
-              let (path, crossed) = cheapestPath(through: blob),
-              Double(crossed) <= maximumCrossing * blob.strokeWidth() else { return [blob] }
-        let parts = blob.split(along: path.map { box.x + $0 })
-        guard let left = parts.left, let right = parts.right,
-              Double(min(left.box.height, right.box.height)) >= shortestPart * Double(box.height) else { return [blob] }
-        return split(left, digitHeight: h, digitWidth: w) + split(right, digitHeight: h, digitWidth: w)
+              let cut = cheapestCut(blob), Double(cut.crossed) <= maximumCrossing * blob.strokeWidth(),
+              Double(min(cut.left.box.height, cut.right.box.height)) >= shortestPart * Double(box.height)
+        else { return [blob] }
+        return split(cut.left, digitHeight: h, digitWidth: w) + split(cut.right, digitHeight: h, digitWidth: w)
+    }
+
+    /// The two sides of the cheapest cut of a blob that `split` left whole but that is wide enough
+    /// to be two digits (wider than `alternativeWidthShare` times the typical digit width and
+    /// `alternativeAspect` times the typical height), whatever ink the cut crosses, when both sides
+    /// keep `shortestAlternativePart` of its height: another reading for a classifier to weigh.
+    static func halves(_ blob: InkBlob, digitHeight h: Double, digitWidth w: Double) -> [InkBlob]? {
+        let box = blob.box, width = Double(box.width)
+        guard width > alternativeWidthShare * w, width > alternativeAspect * h, let cut = cheapestCut(blob),
+              Double(min(cut.left.box.height, cut.right.box.height)) >= shortestAlternativePart * Double(box.height)
+        else { return nil }
+        return [cut.left, cut.right]
+    }
+
+    /// The blob's two sides along its cheapest path and the ink that path crosses; nil for a box
+    /// too narrow to search or a path with pixels on one side only.
+    private static func cheapestCut(_ blob: InkBlob) -> (left: InkBlob, right: InkBlob, crossed: Int)? {
+        guard let (path, crossed) = cheapestPath(through: blob) else { return nil }
+        let parts = blob.split(along: path.map { blob.box.x + $0 })
+        guard let left = parts.left, let right = parts.right else { return nil }
+        return (left, right, crossed)
     }
 
     /// The top-to-bottom path (one column per row, relative to the box) crossing the least ink,
