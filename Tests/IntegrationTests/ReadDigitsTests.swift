@@ -106,13 +106,13 @@ final class ReadDigitsTests: XCTestCase {
             try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         XCTAssertEqual(objects.count, photos.count)
-        var wrong = 0, total = 0
+        var wrong = 0, total = 0, rightCounts = 0
         for (photo, o) in zip(photos, objects) {
             XCTAssertEqual(o["image"] as? String, photo)
             let digits = try XCTUnwrap(o["digits"] as? [[String: Any]])
             let labels = digits.compactMap { $0["label"] as? Int }
             let expected = truth[photo]!
-            XCTAssertEqual(labels.count, expected.count, "\(photo): read \(labels), true \(expected)")
+            if labels.count == expected.count { rightCounts += 1 } else { print("\(photo): read \(labels), true \(expected)") }
             XCTAssertEqual(o["count"] as? Int, labels.count)
             XCTAssertEqual(o["text"] as? String, labels.map(String.init).joined(separator: " "))
             for d in digits {
@@ -127,7 +127,10 @@ final class ReadDigitsTests: XCTestCase {
             wrong += editDistance(labels, expected)
             total += expected.count
         }
-        XCTAssertLessThanOrEqual(Double(wrong), 0.1 * Double(total), "\(wrong) of \(total) digits wrong\n\(r.stdout)")
+        // a two-epoch model and 4 pages: 84% of pages had the right count and 97.8% of digits were
+        // right over 100 held-out pages with the 30-epoch model (README), so allow one page off
+        XCTAssertGreaterThanOrEqual(rightCounts, photos.count - 1, "pages with the right count of digits")
+        XCTAssertLessThanOrEqual(Double(wrong), 0.06 * Double(total), "\(wrong) of \(total) digits wrong\n\(r.stdout)")
 
         // the exact text line, and the annotation: one box per digit, inlined by `dtrain report`
         let runFolder = try makeTempFolder("annotated")
