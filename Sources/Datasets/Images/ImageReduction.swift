@@ -2,7 +2,7 @@
 // the pixels they hold), giving ceil(width / f) x ceil(height / f), the size libjpeg's DCT scaling
 // gives too. The factor is the largest that keeps the longest side at or above a target.
 
-enum ImageReduction {
+public enum ImageReduction {
     /// The largest f >= 1 with ceil(longestSide / f) >= target (f <= longestSide); 1 when target is
     /// nil. `dctOnly`: f is limited to 1, 2, 4 or 8, the scales libjpeg decodes to.
     static func factor(longestSide: Int, target: Int?, dctOnly: Bool = false) -> Int {
@@ -14,7 +14,7 @@ enum ImageReduction {
     }
 
     /// `image` averaged over f x f boxes; the image itself when f is 1.
-    static func boxAverage(_ image: GrayscaleImage, factor f: Int) -> GrayscaleImage {
+    public static func boxAverage(_ image: GrayscaleImage, factor f: Int) -> GrayscaleImage {
         guard f > 1 else { return image }
         let width = image.width, height = image.height
         let outWidth = (width + f - 1) / f, outHeight = (height + f - 1) / f

@@ -61,22 +61,9 @@ public enum AnnotatedPhoto {
         return path
     }
 
-    /// `image` box-averaged by the smallest integer factor that brings its long side to <= `side`.
+    /// `image` box-averaged (ImageReduction, edge boxes clipped) by the smallest integer factor
+    /// that brings its long side to <= `side`.
     static func shrink(_ image: GrayscaleImage, toLongSide side: Int) -> GrayscaleImage {
-        let f = max(1, (max(image.width, image.height) + side - 1) / side)
-        guard f > 1 else { return image }
-        let w = max(1, image.width / f), h = max(1, image.height / f)
-        var out = [Float](repeating: 0, count: w * h)
-        let scale = 1 / Float(f * f)
-        image.pixels.withUnsafeBufferPointer { p in
-            for y in 0 ..< h {
-                for x in 0 ..< w {
-                    var s: Float = 0
-                    for dy in 0 ..< f { for dx in 0 ..< f { s += p[(y * f + dy) * image.width + x * f + dx] } }
-                    out[y * w + x] = s * scale
-                }
-            }
-        }
-        return GrayscaleImage(width: w, height: h, pixels: out)
+        ImageReduction.boxAverage(image, factor: max(1, (max(image.width, image.height) + side - 1) / side))
     }
 }
