@@ -2,8 +2,11 @@
 // libjpeg ends a fatal error in error_exit, which must not return: it has to longjmp out, and
 // Swift cannot setjmp. So the decode lives here in `static inline` functions, each of which sets
 // its own setjmp point before calling libjpeg and returns a CJPEG_* status instead. libjpeg never
-// prints: the first error (or damage warning) is formatted into `message`. The decoder's state is
-// all on the heap (cjpeg_decoder), so nothing a longjmp skips over is lost.
+// prints: the first error or damage warning is formatted into `message` and ends the decode at
+// once. Hostile files are bounded: at most CJPEG_MAX_SCANS scans (each progressive scan walks the
+// whole coefficient buffer, so thousands of tiny scans would take minutes) and at most
+// CJPEG_MAX_MEMORY bytes of libjpeg memory. The decoder's state is all on the heap
+// (cjpeg_decoder), so nothing a longjmp skips over is lost.
 // Call order: cjpeg_open, cjpeg_read_header, cjpeg_start, cjpeg_read_gray, cjpeg_close (always).
 // Only Datasets/Images/JPEGDecoder.swift calls these.
 #include <stdio.h>      // jpeglib.h needs FILE and size_t declared first
@@ -17,15 +20,24 @@ enum {
     CJPEG_OK = 0,
     CJPEG_CORRUPT = 1,       // libjpeg's fatal error, or a warning that pixel data was padded or guessed
     CJPEG_UNSUPPORTED = 2,   // 12-bit precision, lossless or hierarchical JPEG, a side over 65500
-    CJPEG_NO_MEMORY = 3,
+    CJPEG_NO_MEMORY = 3,     // also: the file needs more than CJPEG_MAX_MEMORY
+    CJPEG_TOO_MANY_SCANS = 4,
 };
+
+/// libjpeg-turbo's own fuzzers stop at 500 scans; real progressive files have about 10.
+#define CJPEG_MAX_SCANS 500
+/// A 64-megapixel 4:4:4 progressive file needs 384 MiB of coefficients; 1 GiB leaves room.
+#define CJPEG_MAX_MEMORY (1L << 30)
+/// fatal_code for a scan limit stop (libjpeg's own codes are small non-negative numbers).
+#define CJPEG_SCAN_LIMIT_CODE (-1)
 
 typedef struct cjpeg_decoder {
     struct jpeg_decompress_struct cinfo;
     struct jpeg_error_mgr errors;
+    struct jpeg_progress_mgr progress;
     jmp_buf jump;
     int warnings;                    // every warning libjpeg emitted
-    int damaged;                     // of those, the ones saying the data is truncated or corrupt
+    int damaged;                     // of those, the ones saying the data is truncated or corrupt (0 or 1: the first ends the decode)
     int fatal_code;                  // msg_code of the error that ended the decode (J_MESSAGE_CODE)
     char message[JMSG_LENGTH_MAX];   // the fatal error, else the first damage warning
 } cjpeg_decoder;
@@ -57,16 +69,28 @@ static inline int cjpeg_warning_means_damage(int code) {
         || code == JWRN_NOT_SEQUENTIAL;
 }
 
-/// emit_message: level -1 is a warning (counted; damage recorded), levels >= 0 are trace messages.
+/// emit_message: level -1 is a warning, levels >= 0 are trace messages. A damage warning ends the
+/// decode like a fatal error (decoding on would only produce guessed pixels, and a file made of
+/// damage could keep libjpeg resynchronising for a long time); the others are only counted.
 static inline void cjpeg_emit_message(j_common_ptr cinfo, int level) {
     if (level >= 0) return;
     cjpeg_decoder *d = (cjpeg_decoder *)cinfo->client_data;
     cinfo->err->num_warnings++;
     d->warnings++;
     if (cjpeg_warning_means_damage(cinfo->err->msg_code)) {
-        if (d->damaged == 0) (*cinfo->err->format_message)(cinfo, d->message);
         d->damaged++;
+        cjpeg_error_exit(cinfo);
     }
+}
+
+/// progress_monitor: libjpeg calls it while absorbing each scan; past CJPEG_MAX_SCANS it stops.
+static inline void cjpeg_progress_monitor(j_common_ptr cinfo) {
+    j_decompress_ptr c = (j_decompress_ptr)cinfo;
+    if (c->input_scan_number <= CJPEG_MAX_SCANS) return;
+    cjpeg_decoder *d = (cjpeg_decoder *)cinfo->client_data;
+    d->fatal_code = CJPEG_SCAN_LIMIT_CODE;
+    snprintf(d->message, sizeof d->message, "more than %d scans", CJPEG_MAX_SCANS);
+    longjmp(d->jump, 1);
 }
 
 /// output_message: libjpeg's default prints to stderr; dtrain reports through `message` instead.
@@ -75,8 +99,9 @@ static inline void cjpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
 /// The status after a longjmp.
 static inline int cjpeg_failure(const cjpeg_decoder *d) {
     switch (d->fatal_code) {
+    case CJPEG_SCAN_LIMIT_CODE: return CJPEG_TOO_MANY_SCANS;
     case JERR_BAD_PRECISION: case JERR_SOF_UNSUPPORTED: case JERR_IMAGE_TOO_BIG: return CJPEG_UNSUPPORTED;
-    case JERR_OUT_OF_MEMORY: return CJPEG_NO_MEMORY;
+    case JERR_OUT_OF_MEMORY: case JERR_NO_BACKING_STORE: return CJPEG_NO_MEMORY;
     default: return CJPEG_CORRUPT;
     }
 }
@@ -104,6 +129,9 @@ static inline int cjpeg_read_header(cjpeg_decoder *d, const unsigned char *bytes
     d->errors.output_message = cjpeg_output_message;
     d->cinfo.client_data = d;                // jpeg_CreateDecompress keeps err and client_data
     jpeg_create_decompress(&d->cinfo);
+    d->cinfo.mem->max_memory_to_use = CJPEG_MAX_MEMORY;
+    d->progress.progress_monitor = cjpeg_progress_monitor;
+    d->cinfo.progress = &d->progress;
     jpeg_mem_src(&d->cinfo, bytes, count);
     jpeg_save_markers(&d->cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&d->cinfo, TRUE);       // TRUE: a tables-only file is an error
@@ -121,7 +149,7 @@ static inline int cjpeg_read_header(cjpeg_decoder *d, const unsigned char *bytes
             break;
         }
     }
-    return d->damaged ? CJPEG_CORRUPT : CJPEG_OK;
+    return CJPEG_OK;
 }
 
 /// Starts decompression at 1/scale_denom size (1, 2, 4 or 8: libjpeg scales in the DCT) to 8-bit
@@ -136,7 +164,7 @@ static inline int cjpeg_start(cjpeg_decoder *d, int scale_denom, int *out_width,
     jpeg_start_decompress(&d->cinfo);
     *out_width = (int)d->cinfo.output_width;
     *out_height = (int)d->cinfo.output_height;
-    return d->damaged ? CJPEG_CORRUPT : CJPEG_OK;
+    return CJPEG_OK;
 }
 
 /// One CMYK row to grey. Adobe's files (APP14 marker) store inverted CMYK, i.e. 255 - ink; others
@@ -172,5 +200,5 @@ static inline int cjpeg_read_gray(cjpeg_decoder *d, unsigned char *out) {
         }
     }
     jpeg_finish_decompress(c);
-    return d->damaged ? CJPEG_CORRUPT : CJPEG_OK;
+    return CJPEG_OK;
 }

@@ -94,6 +94,12 @@ final class ImageDecoderErrorTests: XCTestCase {
                          mentions: "twelve.jpg: unsupported JPEG", "precision 12")
     }
 
+    func testJPEGWithTooManyScansIsRefused() throws {
+        // A valid progressive file of 704 scans (Fixtures/make_many_scans.c): refused at scan 501.
+        assertInputError(try ImageFixtures.decode("many_scans.jpg"),
+                         mentions: "many_scans.jpg: JPEG has more than 500 scans", "hostile")
+    }
+
     func testBadPNMHeaders() {
         let cases: [(String, [String])] = [
             ("P5 4 4 0\n", ["unsupported bit depth/maxval 0", "1...65535"]),
@@ -101,8 +107,10 @@ final class ImageDecoderErrorTests: XCTestCase {
             ("P2 4 4 1234567890 1", ["more than 9 digits"]),
             ("P2 0 4 255\n", ["zero width or height (0x4)"]),
             ("P6 4 0 255\n", ["zero width or height (4x0)"]),
-            ("P5 2 2 255\n\u{1}\u{2}\u{3}", ["truncated", "expected 4 bytes of samples, found 3"]),
-            ("P2 2 2 255 1 2 3", ["truncated", "sample 4 of 4"]),
+            ("P5 2 2 255\n\u{1}\u{2}\u{3}", ["truncated", "2x2 needs at least 4 bytes of samples, found 3"]),
+            ("P6 8000 8000 65535\n\u{1}", ["truncated", "needs at least 384000000 bytes", "found 1"]),  // before allocating
+            ("P2 2 2 255 1 2 3", ["truncated", "needs at least 7 bytes of samples, found 6"]),
+            ("P2 2 2 255 1 2 3  ", ["truncated", "sample 4 of 4"]),
             ("P2 2 1 255 1 300", ["sample 2 is 300, over maxval 255"]),
             ("P5 1 1 100\n\u{7f}", ["sample 1 is 127, over maxval 100"]),
             ("P2 2 x 255", ["height: expected a decimal number"]),

@@ -57,7 +57,9 @@ enum JPEGDecoder {
         case Int32(CJPEG_UNSUPPORTED):
             throw InputError("\(name): unsupported JPEG (libjpeg: \(message)); dtrain reads 8-bit baseline and progressive JPEG up to 65500 pixels a side")
         case Int32(CJPEG_NO_MEMORY):
-            throw InputError("\(name): out of memory decoding JPEG (libjpeg: \(message))")
+            throw InputError("\(name): out of memory decoding JPEG, or it needs more than \(CJPEG_MAX_MEMORY >> 20) MiB (libjpeg: \(message))")
+        case Int32(CJPEG_TOO_MANY_SCANS):
+            throw InputError("\(name): JPEG has more than \(CJPEG_MAX_SCANS) scans (real progressive files have about 10); refused as hostile")
         default:
             throw InputError("\(name): truncated or corrupt JPEG (libjpeg: \(message))")
         }

@@ -25,15 +25,25 @@ enum PNMDecoder {
         try ImageDecoder.checkSize(width: width, height: height, maxPixels: maxPixels, name: name, format: kind)
         let channels = colour ? 3 : 1
         let samples = width * height * channels
+        // The file must hold every sample before `values` is allocated: a raw sample is 1 or 2
+        // bytes, a plain one at least a digit and a separator (the last needs no separator).
+        let rasterStart = plain ? reader.at : try reader.rasterStart()
+        let sampleBytes = plain ? 2 * samples - 1 : samples * (maxval > 255 ? 2 : 1)
+        guard bytes.count - rasterStart >= sampleBytes else {
+            throw InputError("\(name): truncated \(kind): \(width)x\(height) needs at least \(sampleBytes) bytes of samples, found \(bytes.count - rasterStart)")
+        }
         var values = [Float](repeating: 0, count: samples)               // (height, width, channels), 0...maxval
         if plain {
             for i in 0 ..< samples {
-                let v = try reader.number("sample \(i + 1) of \(samples)", missing: "truncated: ")
+                let v = try reader.number("sample \(i + 1) of \(samples)", missing: "truncated: ")   // message built only on error
                 guard v <= maxval else { throw InputError("\(name): \(kind) sample \(i + 1) is \(v), over maxval \(maxval)") }
                 values[i] = Float(v)
             }
         } else {
-            try readRaw(bytes, from: try reader.rasterStart(), into: &values, maxval: maxval, name: name, kind: kind)
+            readRaw(bytes, from: rasterStart, into: &values, maxval: maxval)
+            if let over = values.firstIndex(where: { $0 > Float(maxval) }) {
+                throw InputError("\(name): \(kind) sample \(over + 1) is \(Int(values[over])), over maxval \(maxval)")
+            }
         }
         var pixels = [Float](repeating: 0, count: width * height)
         let scale = 1 / Float(maxval)
@@ -53,47 +63,39 @@ enum PNMDecoder {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0B || byte == 0x0C || byte == 0x0D
     }
 
-    /// P5/P6 samples from `start`: 1 byte each, or 2 big-endian bytes when maxval > 255.
-    private static func readRaw(_ bytes: [UInt8], from start: Int, into values: inout [Float], maxval: Int,
-                                name: String, kind: String) throws {
+    /// P5/P6 samples from `start`: 1 byte each, or 2 big-endian bytes when maxval > 255. The caller
+    /// has checked that the bytes are there.
+    private static func readRaw(_ bytes: [UInt8], from start: Int, into values: inout [Float], maxval: Int) {
         let width = maxval > 255 ? 2 : 1
-        let needed = values.count * width
-        guard bytes.count - start >= needed else {
-            throw InputError("\(name): truncated \(kind): expected \(needed) bytes of samples, found \(bytes.count - start)")
-        }
-        var over: (index: Int, value: Int)?
         bytes.withUnsafeBufferPointer { src in
             values.withUnsafeMutableBufferPointer { dst in
                 let base = src.baseAddress! + start
                 for i in 0 ..< dst.count {
-                    let v = width == 1 ? Int(base[i]) : Int(base[2 * i]) << 8 | Int(base[2 * i + 1])
-                    if v > maxval && over == nil { over = (i, v) }
-                    dst[i] = Float(v)
+                    dst[i] = Float(width == 1 ? Int(base[i]) : Int(base[2 * i]) << 8 | Int(base[2 * i + 1]))
                 }
             }
         }
-        if let over { throw InputError("\(name): \(kind) sample \(over.index + 1) is \(over.value), over maxval \(maxval)") }
     }
 
     /// Decimal tokens after the magic, skipping whitespace and '#' comments.
     private struct Tokens {
         let bytes: [UInt8]
-        var at: Int
+        private(set) var at: Int
         let name: String, kind: String
 
         /// The next unsigned decimal number (at most 9 digits: larger is never a valid size or sample).
-        mutating func number(_ what: String, missing: String = "") throws -> Int {
+        mutating func number(_ what: @autoclosure () -> String, missing: String = "") throws -> Int {
             skipSpaceAndComments()
-            guard at < bytes.count else { throw InputError("\(name): \(missing)\(kind) ends before its \(what)") }
+            guard at < bytes.count else { throw InputError("\(name): \(missing)\(kind) ends before its \(what())") }
             var value = 0, digits = 0
             while at < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[at]) {
                 value = value * 10 + Int(bytes[at] - UInt8(ascii: "0"))
                 digits += 1
                 at += 1
-                guard digits <= 9 else { throw InputError("\(name): \(kind) \(what) has more than 9 digits") }
+                guard digits <= 9 else { throw InputError("\(name): \(kind) \(what()) has more than 9 digits") }
             }
             guard digits > 0 else {
-                throw InputError("\(name): \(kind) \(what): expected a decimal number, found byte 0x\(String(bytes[at], radix: 16))")
+                throw InputError("\(name): \(kind) \(what()): expected a decimal number, found byte 0x\(String(bytes[at], radix: 16))")
             }
             return value
         }

@@ -32,9 +32,13 @@ public struct ImagePrediction: Sendable {
 }
 
 public enum DigitPrediction {
+    /// Images are decoded with their longest side reduced to about this (never below): a digit
+    /// needs 20x20 in the end, and a huge image must not cost gigabytes in preprocessing.
+    public static let workingSide = 512
+
     /// Classifies every image (decode errors name the file; nothing is classified until all decode).
     public static func run(_ images: [String], classifier: CheckpointClassifier, top k: Int = 3,
-                           decodeOptions: ImageDecodeOptions = .init()) throws -> [ImagePrediction] {
+                           decodeOptions: ImageDecodeOptions = .init(reduceLongestSideTo: workingSide)) throws -> [ImagePrediction] {
         try classifier.require(c: 1, h: MNISTStyle.side, w: MNISTStyle.side, for: "an MNIST-style digit image")
         var pixels: [Float] = []
         pixels.reserveCapacity(images.count * MNISTStyle.side * MNISTStyle.side)
