@@ -183,4 +183,13 @@ final class InitTests: XCTestCase {
         a.initialize(seed: 8)
         XCTAssertEqual(Array(a.parameters), Array(c.parameters))
     }
+
+    func testFixedArityMixKeysEqualsTheListForm() {
+        // dropout masks and augmentation draws use the 3-key form; it must hash as the list does
+        for (seed, a, b, c) in [(UInt64(0), UInt64(0), UInt64(0), UInt64(0)), (42, 3, 59_999, 0xD20),
+                                (.max, .max, 1, 2), (7, UInt64(bitPattern: -1), 12, 0xA06)] {
+            XCTAssertEqual(mixKeys(seed, a, b, c), mixKeys(seed, [a, b, c]))
+        }
+        XCTAssertNotEqual(mixKeys(1, 2, 3, 4), mixKeys(1, 2, 4, 3))
+    }
 }

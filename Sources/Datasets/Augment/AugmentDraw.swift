@@ -1,5 +1,5 @@
 // One sample's random augmentation: a pure function of (seed, epoch, sample index) through NN's
-// counter-based generator, keyed as Dropout keys its masks (mixKeys(seed, [epoch, sample, salt])).
+// counter-based generator, keyed as Dropout keys its masks (mixKeys(seed, epoch, sample, salt)).
 // It never sees the rank, the world size or the sample's place in a batch, so every world size
 // and a resumed run draw the same. Each parameter has its own counter, so switching one part of
 // the augmentation on or off leaves the other parts' draws unchanged.
@@ -24,7 +24,7 @@ public struct AugmentDraw: Equatable, Sendable {
     /// The draw of dataset sample `sample` in `epoch` of a run seeded `seed`.
     @inline(__always)
     public init(_ a: Augmentation, seed: UInt64, epoch: Int, sample: Int) {
-        let stream = mixKeys(seed, [UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(sample)), Self.salt])
+        let stream = mixKeys(seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(sample)), Self.salt)
         @inline(__always) func unit(_ k: UInt64) -> Double { Double(counterUniform(stream, k, 0, 0)) }
         @inline(__always) func symmetric(_ amplitude: Double, _ k: UInt64) -> Double { amplitude * (2 * unit(k) - 1) }
         @inline(__always) func within(_ r: ClosedRange<Double>, _ k: UInt64) -> Double {

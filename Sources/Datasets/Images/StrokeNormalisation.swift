@@ -1,6 +1,6 @@
 // Bringing a digit's stroke width into MNIST's range before it is fitted into 20x20. The digit is
 // resampled so its longer side is 80 px (4x the MNIST box) and its mean stroke width is measured
-// (StrokeWidth.swift). MNIST's test digits, measured the same way, have a median of 9.5 px
+// (StrokeWidthEstimate.swift). MNIST's test digits, measured the same way, have a median of 9.5 px
 // (10th-90th percentile 7.5-12.8). A width outside `acceptedWidths` is moved to the nearer end of
 // that range by grey erosion or dilation with an octagon (GreyMorphology.swift), so photographed
 // thick pens lose their excess and hairlines gain some, while MNIST-like strokes stay untouched.

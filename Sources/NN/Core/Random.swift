@@ -34,7 +34,7 @@ public struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-@inline(__always)
+@inlinable @inline(__always)
 public func finalizeMix(_ z0: UInt64) -> UInt64 {
     var z = z0
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -46,8 +46,21 @@ public func finalizeMix(_ z0: UInt64) -> UInt64 {
 @inline(__always)
 public func mixKeys(_ seed: UInt64, _ keys: [UInt64]) -> UInt64 {
     var h = finalizeMix(seed &+ 0x9E37_79B9_7F4A_7C15)
-    for k in keys { h = finalizeMix(h ^ (k &+ 0x9E37_79B9_7F4A_7C15 &+ (h << 6) &+ (h >> 2))) }
+    for k in keys { h = mixStep(h, k) }
     return h
+}
+
+/// mixKeys(seed, [a, b, c]) without the array: for per-sample streams (dropout masks,
+/// augmentation draws), where an array literal would be a heap allocation per sample.
+@inlinable @inline(__always)
+public func mixKeys(_ seed: UInt64, _ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+    mixStep(mixStep(mixStep(finalizeMix(seed &+ 0x9E37_79B9_7F4A_7C15), a), b), c)
+}
+
+/// One key folded into the running hash `h` (mixKeys' loop body).
+@inlinable @inline(__always)
+public func mixStep(_ h: UInt64, _ k: UInt64) -> UInt64 {
+    finalizeMix(h ^ (k &+ 0x9E37_79B9_7F4A_7C15 &+ (h << 6) &+ (h >> 2)))
 }
 
 /// A counter-based uniform in [0, 1): the same (seed, a, b, c) always gives the same value.

@@ -28,7 +28,7 @@ public final class Dropout: Layer {
         let m = mask.pointer
         for b in 0..<n {
             let sample = UInt64(bitPattern: Int64(context.sampleIDs.map { Int($0[b]) } ?? b))
-            let stream = mixKeys(context.seed, [UInt64(context.epoch), sample, salt])
+            let stream = mixKeys(context.seed, UInt64(context.epoch), sample, salt)
             for e in 0..<count {
                 let i = b * count + e
                 let u = counterUniform(stream, UInt64(e), 0, 0)

@@ -17,13 +17,19 @@ enum FragmentMerging {
     static let maximumHeight = 1.5, maximumWidth = 1.4
 
     static func merged(_ blobs: [InkBlob], digitHeight h: Double) -> [InkBlob] {
+        // Both rules need the boxes to overlap across or be at most fragmentGapAcross h apart, so
+        // with the blobs sorted by left edge, a blob's partners start before its right edge plus
+        // that gap: a sweep, not all pairs (a hostile page can have tens of thousands of blobs).
         var pairs: [(distance: Double, a: Int, b: Int)] = []
-        for a in blobs.indices {
-            for b in (a + 1)..<blobs.count {
-                if let d = joinDistance(blobs[a].box, blobs[b].box, digitHeight: h) { pairs.append((d, a, b)) }
+        let byLeft = blobs.indices.sorted { (blobs[$0].box.x, $0) < (blobs[$1].box.x, $1) }
+        let reach = fragmentGapAcross * h
+        for (k, a) in byLeft.enumerated() {
+            for b in byLeft[(k + 1)...] {
+                guard Double(blobs[b].box.x - blobs[a].box.maxX) <= reach else { break }
+                if let d = joinDistance(blobs[a].box, blobs[b].box, digitHeight: h) { pairs.append((d, min(a, b), max(a, b))) }
             }
         }
-        pairs.sort { $0.distance < $1.distance }
+        pairs.sort { ($0.distance, $0.a, $0.b) < ($1.distance, $1.a, $1.b) }
         var parent = Array(blobs.indices)
         var boxes = blobs.map(\.box)                      // the box of each group, kept at its root
         func root(_ i: Int) -> Int {

@@ -37,10 +37,14 @@ enum RowOrdering {
     /// dy/dx of the rows: the median over digits of the direction to the nearest neighbour on the right.
     static func skewSlope(_ boxes: [PixelBox], digitHeight h: Double) -> Double {
         var angles: [Double] = []
-        for a in boxes {
+        // Sorted by centre x, a box's candidates are the ones after it within neighbourReach h
+        // across: a sweep, not all pairs.
+        let byCentre = boxes.sorted { $0.centreX < $1.centreX }
+        for (k, a) in byCentre.enumerated() {
             var nearest: (distance: Double, angle: Double)?
-            for b in boxes {
+            for b in byCentre[(k + 1)...] {
                 let dx = b.centreX - a.centreX, dy = b.centreY - a.centreY
+                guard dx <= neighbourReach * h else { break }
                 guard dx > 0 else { continue }
                 let angle = atan2(dy, dx), distance = (dx * dx + dy * dy).squareRoot()
                 guard abs(angle) <= neighbourAngle, distance <= neighbourReach * h else { continue }
