@@ -153,6 +153,29 @@ final class ImageDecoderTests: XCTestCase {
         }
     }
 
+    func testUprightOriginPlacesAReducedBlockWhereTheFullSizeDecodePutsIt() {
+        // Stored photo 10x6 reduced by f = 4 to 3x2 blocks (the last column and row partial). The
+        // block at stored reduced (0, 0) covers stored photo pixels [0, 4) x [0, 4); after each
+        // orientation, reduced coordinates x 4 + origin must land on the same pixels as the
+        // full-size picture turned the same way.
+        let f = 4
+        var full = GrayscaleImage(width: 10, height: 6, filledWith: 1)
+        for y in 0 ..< 4 { for x in 0 ..< 4 { full[x, y] = 0 } }
+        var reduced = GrayscaleImage(width: 3, height: 2, filledWith: 1)
+        reduced[0, 0] = 0
+        for orientation in EXIFOrientation.allCases {
+            let uprightFull = orientation.apply(to: full), uprightReduced = orientation.apply(to: reduced)
+            func firstDark(_ image: GrayscaleImage) -> (x: Int, y: Int) {
+                let i = image.pixels.firstIndex(of: 0)!
+                return (i % image.width, i / image.width)
+            }
+            let block = firstDark(uprightReduced), corner = firstDark(uprightFull)
+            let origin = orientation.uprightOrigin(storedPadX: 3 * f - 10, storedPadY: 2 * f - 6)
+            XCTAssertEqual(block.x * f + origin.x, corner.x, "\(orientation) x")
+            XCTAssertEqual(block.y * f + origin.y, corner.y, "\(orientation) y")
+        }
+    }
+
     // MARK: reduction
 
     /// reduce.jpg is 61x45: the DCT scale is the largest of 1/2, 1/4, 1/8 that keeps the longest

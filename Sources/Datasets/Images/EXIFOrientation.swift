@@ -22,6 +22,27 @@ public enum EXIFOrientation: Int, Sendable, CaseIterable {
     /// True when width and height trade places.
     public var swapsSides: Bool { rawValue >= 5 }
 
+    /// Where the upright image's top-left corner lies in upright photo pixels, for a stored image
+    /// reduced by `factor` whose reduced size overshoots the stored size by `storedPadX`/`storedPadY`
+    /// photo pixels (ceil(W / f) f - W): an upright axis that runs against its stored axis starts at
+    /// the stored image's partial last block, so it begins `pad` pixels before the photo (origin -pad).
+    public func uprightOrigin(storedPadX: Int, storedPadY: Int) -> (x: Int, y: Int) {
+        // (upright x runs along stored y?, upright x reversed?, upright y reversed?)
+        let (xFromY, xReversed, yReversed): (Bool, Bool, Bool)
+        switch self {
+        case .identity:         (xFromY, xReversed, yReversed) = (false, false, false)
+        case .mirrorHorizontal: (xFromY, xReversed, yReversed) = (false, true, false)
+        case .rotate180:        (xFromY, xReversed, yReversed) = (false, true, true)
+        case .mirrorVertical:   (xFromY, xReversed, yReversed) = (false, false, true)
+        case .transpose:        (xFromY, xReversed, yReversed) = (true, false, false)
+        case .rotate90CW:       (xFromY, xReversed, yReversed) = (true, true, false)
+        case .transverse:       (xFromY, xReversed, yReversed) = (true, true, true)
+        case .rotate270CW:      (xFromY, xReversed, yReversed) = (true, false, true)
+        }
+        let padAlongX = xFromY ? storedPadY : storedPadX, padAlongY = xFromY ? storedPadX : storedPadY
+        return (xReversed ? -padAlongX : 0, yReversed ? -padAlongY : 0)
+    }
+
     /// `stored` turned upright. Output pixel (x, y) reads stored index start + x stepX + y stepY,
     /// where stored index = sy * width + sx:
     ///   2: (w-1-x, y)   3: (w-1-x, h-1-y)   4: (x, h-1-y)

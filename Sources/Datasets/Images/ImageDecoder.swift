@@ -34,9 +34,12 @@ public struct DecodedImage: Sendable {
     public var originalWidth: Int
     public var originalHeight: Int
     /// The reduction factor f (1 when not reduced): image pixel (x, y) covers photo pixels
-    /// [x f, x f + f) x [y f, y f + f), so photo coordinates = image coordinates x scale. Equals
-    /// originalWidth / image.width whenever f divides the width.
+    /// [x f + originX, x f + f + originX) x [y f + originY, ...), so photo coordinates = image
+    /// coordinates x scale + origin. Equals originalWidth / image.width whenever f divides the width.
     public var scale: Double
+    /// 0, or minus the padding of a partial last block that EXIF orientation moved to the
+    /// image's left (top) edge (a mirrored JPEG axis whose side f does not divide).
+    public var originX = 0.0, originY = 0.0
 }
 
 public enum ImageDecoder {
@@ -70,7 +73,8 @@ public enum ImageDecoder {
         case .jpeg:
             let jpeg = try JPEGDecoder.decode(bytes, name: name, options: options)
             return DecodedImage(image: jpeg.image, format: .jpeg, originalWidth: jpeg.originalWidth,
-                                originalHeight: jpeg.originalHeight, scale: Double(jpeg.factor))
+                                originalHeight: jpeg.originalHeight, scale: Double(jpeg.factor),
+                                originX: Double(jpeg.origin.x), originY: Double(jpeg.origin.y))
         case .png:
             return reduced(try PNGDecoder.decode(bytes, name: name, maxPixels: options.maxPixels), format: .png, options)
         case .pgm, .ppm:

@@ -14,6 +14,7 @@ enum JPEGDecoder {
         var originalWidth: Int         // upright, full size
         var originalHeight: Int
         var factor: Int                // 1, 2, 4 or 8
+        var origin: (x: Int, y: Int)   // DecodedImage.originX/Y
     }
 
     static func decode(_ bytes: [UInt8], name: String, options: ImageDecodeOptions) throws -> Result {
@@ -43,7 +44,9 @@ enum JPEGDecoder {
             let stored = GrayscaleImage(width: Int(outWidth), height: Int(outHeight), pixels: pixels)
             return Result(image: orientation.apply(to: stored),
                           originalWidth: orientation.swapsSides ? height : width,
-                          originalHeight: orientation.swapsSides ? width : height, factor: factor)
+                          originalHeight: orientation.swapsSides ? width : height, factor: factor,
+                          origin: orientation.uprightOrigin(storedPadX: Int(outWidth) * factor - width,
+                                                            storedPadY: Int(outHeight) * factor - height))
         }
     }
 

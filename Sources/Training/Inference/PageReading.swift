@@ -93,9 +93,10 @@ public enum PageReader {
     /// A box of the reduced image in the photo's coordinates (rounded outwards, clipped to the photo).
     static func photoBox(_ b: PixelBox, _ d: DecodedImage) -> PixelBox {
         let s = d.scale
-        let x0 = max(0, Int((Double(b.x) * s).rounded(.down))), y0 = max(0, Int((Double(b.y) * s).rounded(.down)))
-        let x1 = min(d.originalWidth, Int((Double(b.x + b.width) * s).rounded(.up)))
-        let y1 = min(d.originalHeight, Int((Double(b.y + b.height) * s).rounded(.up)))
+        let x0 = max(0, Int((Double(b.x) * s + d.originX).rounded(.down)))
+        let y0 = max(0, Int((Double(b.y) * s + d.originY).rounded(.down)))
+        let x1 = min(d.originalWidth, Int((Double(b.x + b.width) * s + d.originX).rounded(.up)))
+        let y1 = min(d.originalHeight, Int((Double(b.y + b.height) * s + d.originY).rounded(.up)))
         return PixelBox(x: x0, y: y0, width: max(0, x1 - x0), height: max(0, y1 - y0))
     }
 }
