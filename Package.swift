@@ -64,7 +64,7 @@ let package = Package(
         // MARK: tests
         .target(name: "TestSupport", dependencies: ["Core", "NN"], path: "Tests/TestSupport"),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Core", "Datasets"],
+        .testTarget(name: "DatasetsTests", dependencies: ["Core", "Datasets", "TestSupport"],
                     exclude: ["Fixtures"]),                 // read through #filePath, not bundled
         .testTarget(name: "CollectiveTests", dependencies: ["Core", "Collective"]),
         .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "TestSupport"]),

@@ -10,6 +10,7 @@ import Core
 import Datasets
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 final class IDXFuzzTests: XCTestCase {
@@ -44,36 +45,21 @@ final class IDXFuzzTests: XCTestCase {
                          imagesGz: try gzipBytes(images, scratch: scratch), labelsGz: try gzipBytes(labelFile, scratch: scratch))
     }
 
-    /// A seeded damage of `input`: truncation, 1-4 byte flips (half in the first `header` bytes),
-    /// a header field overwritten with a random or extreme u32, appended bytes, or two of these.
+    /// A seeded damage of `input` (ByteDamage): a header field becomes a random or extreme u32,
+    /// and the appended bytes are random or the start of another gzip member.
     private func damage(_ input: [UInt8], header: Int, _ rng: inout SplitMix64) -> [UInt8] {
-        var bytes = input
-        for _ in 0 ..< (rng.next() % 4 == 0 ? 2 : 1) {
-            switch rng.next() % 5 {
-            case 0:
-                bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count + 1))))
-            case 1, 2:
-                guard !bytes.isEmpty else { continue }
-                for _ in 0 ..< Int(rng.next() % 4) + 1 {
-                    let range = rng.next() % 2 == 0 ? min(header, bytes.count) : bytes.count
-                    bytes[Int(rng.next() % UInt64(range))] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
-                }
-            case 3:
-                // a whole u32 of the header (magic or a dimension; for gzip: its header fields)
-                let fields = max(1, min(header, bytes.count) / 4)
-                let at = Int(rng.next() % UInt64(fields)) * 4
-                guard at + 4 <= bytes.count else { continue }
-                let extremes: [UInt32] = [0, 1, 0xffff_ffff, 0x8000_0000, 0x7fff_ffff, 0x0001_0000,
-                                          UInt32(truncatingIfNeeded: rng.next())]
-                let v = extremes[Int(rng.next() % UInt64(extremes.count))]
-                bytes.replaceSubrange(at ..< at + 4, with: [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)])
-            default:
-                // trailing bytes: random, or the start of another gzip member
-                let extra = rng.next() % 2 == 0 ? [0x1f, 0x8b, 0x08] : (0 ..< Int(rng.next() % 8) + 1).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-                bytes += extra
-            }
-        }
-        return bytes
+        ByteDamage.damage(input, header: header, &rng, overwriteHeaderField: { bytes, rng in
+            // a whole u32 of the header (magic or a dimension; for gzip: its header fields)
+            let fields = max(1, min(header, bytes.count) / 4)
+            let at = Int(rng.next() % UInt64(fields)) * 4
+            guard at + 4 <= bytes.count else { return }
+            let extremes: [UInt32] = [0, 1, 0xffff_ffff, 0x8000_0000, 0x7fff_ffff, 0x0001_0000,
+                                      UInt32(truncatingIfNeeded: rng.next())]
+            let v = extremes[Int(rng.next() % UInt64(extremes.count))]
+            bytes.replaceSubrange(at ..< at + 4, with: [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)])
+        }, trailingBytes: { rng in
+            rng.next() % 2 == 0 ? [0x1f, 0x8b, 0x08] : (0 ..< Int(rng.next() % 8) + 1).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        })
     }
 
     /// Rewrites `path` in place (pwrite + ftruncate: creating thousands of files is slow on ext4).

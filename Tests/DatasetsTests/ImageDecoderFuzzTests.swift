@@ -12,6 +12,7 @@ import Core
 import Datasets
 import Foundation
 import NN
+import TestSupport
 import XCTest
 
 final class ImageDecoderFuzzTests: XCTestCase {
@@ -84,31 +85,18 @@ final class ImageDecoderFuzzTests: XCTestCase {
         XCTAssertGreaterThan(refused, Self.iterations / 4, "almost nothing refused: the damage is too gentle")
     }
 
-    /// A seeded damage: truncation, 1-4 byte flips (half in the first 40 bytes), a header field
-    /// overwritten with an extreme value, appended bytes, or two of these.
+    /// A seeded damage (ByteDamage, header: the first 40 bytes): a header field of the format
+    /// overwritten with an extreme value, or 1-16 random bytes appended.
     private func damage(_ input: [UInt8], _ kind: Kind, _ rng: inout SplitMix64) -> [UInt8] {
-        var bytes = input
-        for _ in 0 ..< (rng.next() % 4 == 0 ? 2 : 1) {
-            switch rng.next() % 5 {
-            case 0:
-                bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count + 1))))
-            case 1, 2:
-                guard !bytes.isEmpty else { continue }
-                for _ in 0 ..< Int(rng.next() % 4) + 1 {
-                    let range = rng.next() % 2 == 0 ? min(40, bytes.count) : bytes.count
-                    bytes[Int(rng.next() % UInt64(range))] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
-                }
-            case 3:
-                switch kind {
-                case .png: overwritePNGHeader(&bytes, &rng)
-                case .jpeg: overwriteJPEGHeader(&bytes, &rng)
-                case .pgm: overwritePGMHeader(&bytes, &rng)
-                }
-            default:
-                bytes += (0 ..< Int(rng.next() % 16) + 1).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        ByteDamage.damage(input, header: 40, &rng, overwriteHeaderField: { bytes, rng in
+            switch kind {
+            case .png: overwritePNGHeader(&bytes, &rng)
+            case .jpeg: overwriteJPEGHeader(&bytes, &rng)
+            case .pgm: overwritePGMHeader(&bytes, &rng)
             }
-        }
-        return bytes
+        }, trailingBytes: { rng in
+            (0 ..< Int(rng.next() % 16) + 1).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        })
     }
 
     private static let extremes: [UInt32] = [0, 1, 2, 3, 7, 8, 16, 255, 256, 0xffff, 0x1_0000, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff]
