@@ -1,6 +1,7 @@
 // MNIST as an ImageSet: the IDX image and label files of one split, gzipped or raw, checked for
 // matching counts and labels in 0..<10 (`loadPair`: any class count, and 4-D (count, C, H, W)
-// image files for the `idx` dataset). Pixels stay u8 (count x C x H x W) until a batch is gathered. Also a cheap per-file fingerprint so all ranks can check they read the same data.
+// image files for the `idx` dataset). Pixels stay u8 (count x C x H x W) until a batch is
+// gathered. Also a cheap per-file fingerprint so all ranks can check they read the same data.
 
 import Core
 import Foundation
@@ -163,9 +164,10 @@ public enum MNIST {
     }
 
     /// A raw (uncompressed) IDX image file with the content of `path`, checked (magic, a number
-    /// of dimensions in `allowed`, exact payload size; errors name `path`): `path` itself when it is raw; for a .gz file a cache
-    /// file `<cache>/<FNV-1a of the .gz>/<name>` written once, atomically (temp file, fsync, rename),
-    /// under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else /tmp/dtrain-cache.
+    /// of dimensions in `allowed`, exact payload size; errors name `path`): `path` itself when it
+    /// is raw; for a .gz file a cache file `<cache>/<FNV-1a of the .gz>/<name>` written once,
+    /// atomically (temp file, fsync, rename), under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain,
+    /// else /tmp/dtrain-cache.
     static func rawImageFile(_ path: String, dims allowed: ClosedRange<Int> = 3 ... 3) throws -> (path: String, dims: [Int], header: Int) {
         func check(_ raw: String) throws -> (dims: [Int], size: Int) {
             let file = try PosixFile.openRegular(raw, what: "data file")
