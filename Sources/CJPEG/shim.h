@@ -7,7 +7,7 @@
 // whole coefficient buffer, so thousands of tiny scans would take minutes) and at most
 // CJPEG_MAX_MEMORY bytes of libjpeg memory. The decoder's state is all on the heap
 // (cjpeg_decoder), so nothing a longjmp skips over is lost.
-// Call order: cjpeg_open, cjpeg_read_header, cjpeg_start, cjpeg_read_gray, cjpeg_close (always).
+// Call order: cjpeg_open, cjpeg_read_header, cjpeg_start (grey or RGB), cjpeg_read, cjpeg_close (always).
 // Only Datasets/Images/JPEGDecoder.swift calls these.
 #include <stdio.h>      // jpeglib.h needs FILE and size_t declared first
 #include <stdlib.h>
@@ -39,6 +39,7 @@ typedef struct cjpeg_decoder {
     int warnings;                    // every warning libjpeg emitted
     int damaged;                     // of those, the ones saying the data is truncated or corrupt (0 or 1: the first ends the decode)
     int fatal_code;                  // msg_code of the error that ended the decode (J_MESSAGE_CODE)
+    int channels;                    // samples per output pixel cjpeg_read writes: 1 grey, 3 RGB
     char message[JMSG_LENGTH_MAX];   // the fatal error, else the first damage warning
 } cjpeg_decoder;
 
@@ -153,12 +154,14 @@ static inline int cjpeg_read_header(cjpeg_decoder *d, const unsigned char *bytes
 }
 
 /// Starts decompression at 1/scale_denom size (1, 2, 4 or 8: libjpeg scales in the DCT) to 8-bit
-/// grey, or to CMYK for CMYK/YCCK files (libjpeg has no CMYK-to-grey conversion; cjpeg_read_gray
-/// does it). Output size: ceil(width / scale_denom) x ceil(height / scale_denom).
-static inline int cjpeg_start(cjpeg_decoder *d, int scale_denom, int *out_width, int *out_height) {
+/// grey (rgb == 0) or 8-bit RGB (rgb != 0; a grey file gives R = G = B), or to CMYK for CMYK/YCCK
+/// files (libjpeg has no CMYK-to-grey or CMYK-to-RGB conversion; cjpeg_read does it).
+/// Output size: ceil(width / scale_denom) x ceil(height / scale_denom).
+static inline int cjpeg_start(cjpeg_decoder *d, int scale_denom, int rgb, int *out_width, int *out_height) {
     if (setjmp(d->jump)) return cjpeg_failure(d);
     J_COLOR_SPACE space = d->cinfo.jpeg_color_space;
-    d->cinfo.out_color_space = (space == JCS_CMYK || space == JCS_YCCK) ? JCS_CMYK : JCS_GRAYSCALE;
+    d->channels = rgb ? 3 : 1;
+    d->cinfo.out_color_space = (space == JCS_CMYK || space == JCS_YCCK) ? JCS_CMYK : rgb ? JCS_RGB : JCS_GRAYSCALE;
     d->cinfo.scale_num = 1;
     d->cinfo.scale_denom = (unsigned int)scale_denom;
     jpeg_start_decompress(&d->cinfo);
@@ -180,23 +183,36 @@ static inline void cjpeg_cmyk_row_to_gray(const unsigned char *cmyk, unsigned ch
     }
 }
 
-/// Reads every output row into `out` (output_width * output_height bytes, row-major), then
-/// finishes: a truncated file shows up as a damage warning at the latest here.
-static inline int cjpeg_read_gray(cjpeg_decoder *d, unsigned char *out) {
+/// One CMYK row to RGB (interleaved), with the ink rule of cjpeg_cmyk_row_to_gray.
+static inline void cjpeg_cmyk_row_to_rgb(const unsigned char *cmyk, unsigned char *rgb, unsigned int width,
+                                         int inverted) {
+    for (unsigned int x = 0; x < width; x++, cmyk += 4, rgb += 3) {
+        unsigned int c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+        if (!inverted) { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k; }
+        rgb[0] = (unsigned char)((c * k + 127) / 255);
+        rgb[1] = (unsigned char)((m * k + 127) / 255);
+        rgb[2] = (unsigned char)((y * k + 127) / 255);
+    }
+}
+
+/// Reads every output row into `out` (output_height rows of output_width * channels bytes, RGB
+/// interleaved), then finishes: a truncated file shows up as a damage warning at the latest here.
+static inline int cjpeg_read(cjpeg_decoder *d, unsigned char *out) {
     if (setjmp(d->jump)) return cjpeg_failure(d);
     j_decompress_ptr c = &d->cinfo;
-    size_t width = c->output_width;
+    size_t stride = (size_t)c->output_width * (size_t)d->channels;
     if (c->out_color_space == JCS_CMYK) {
         JSAMPARRAY row = (*c->mem->alloc_sarray)((j_common_ptr)c, JPOOL_IMAGE, c->output_width * 4, 1);
         while (c->output_scanline < c->output_height) {
-            unsigned char *gray = out + (size_t)c->output_scanline * width;
+            unsigned char *dst = out + (size_t)c->output_scanline * stride;
             if (jpeg_read_scanlines(c, row, 1) != 1) return CJPEG_CORRUPT;
-            cjpeg_cmyk_row_to_gray(row[0], gray, c->output_width, c->saw_Adobe_marker);
+            if (d->channels == 3) cjpeg_cmyk_row_to_rgb(row[0], dst, c->output_width, c->saw_Adobe_marker);
+            else cjpeg_cmyk_row_to_gray(row[0], dst, c->output_width, c->saw_Adobe_marker);
         }
     } else {
         while (c->output_scanline < c->output_height) {
-            JSAMPROW gray = out + (size_t)c->output_scanline * width;
-            if (jpeg_read_scanlines(c, &gray, 1) != 1) return CJPEG_CORRUPT;
+            JSAMPROW dst = out + (size_t)c->output_scanline * stride;
+            if (jpeg_read_scanlines(c, &dst, 1) != 1) return CJPEG_CORRUPT;
         }
     }
     jpeg_finish_decompress(c);

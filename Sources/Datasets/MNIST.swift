@@ -1,6 +1,7 @@
 // MNIST as an ImageSet: the IDX image and label files of one split, gzipped or raw, checked for
-// matching counts and labels in 0..<10. Pixels stay u8 (count x C x H x W, C = 1) until a batch
-// is gathered. Also a cheap per-file fingerprint so all ranks can check they read the same data.
+// matching counts and labels in 0..<10 (`loadPair`: any class count, and 4-D (count, C, H, W)
+// image files for the `idx` dataset). Pixels stay u8 (count x C x H x W) until a batch is
+// gathered. Also a cheap per-file fingerprint so all ranks can check they read the same data.
 
 import Core
 import Foundation
@@ -139,31 +140,46 @@ public enum MNIST {
     /// are read into memory; images stay on disk: a raw file is read in place, a .gz file is
     /// inflated once (streamed) into a raw cache file (see `rawImageFile`).
     public static func load(directory: String, split: Split) throws -> ImageSet {
+        try loadPair(directory: directory, split: split, classes: classes, imageDims: 3 ... 3)
+    }
+
+    /// `load` for any IDX pair under MNIST's file names with labels in 0..<classes. The image file
+    /// may have any number of dimensions in `imageDims`: 3 is (count, H, W), one channel; 4 is
+    /// (count, C, H, W).
+    static func loadPair(directory: String, split: Split, classes: Int, imageDims: ClosedRange<Int>) throws -> ImageSet {
         let imagesPath = try resolve(directory: directory, name: split.imagesFile)
         let labelsPath = try resolve(directory: directory, name: split.labelsFile)
         let labels = try parseIDX(readMaybeGzip(path: labelsPath), file: labelsPath, expectDims: 1)
-        let (raw, dims, header) = try rawImageFile(imagesPath)
+        let (raw, dims, header) = try rawImageFile(imagesPath, dims: imageDims)
         guard dims[0] == labels.dims[0] else {
             throw InputError("\(imagesPath) has \(dims[0]) images but \(labelsPath) has \(labels.dims[0]) labels: expected equal counts")
         }
         if let bad = labels.bytes.firstIndex(where: { Int($0) >= classes }) {
             throw InputError("\(labelsPath): label \(labels.bytes[bad]) at index \(bad): expected 0..<\(classes)")
         }
-        let file = try PixelFile(path: raw, payloadOffset: header, imageSize: dims[1] * dims[2])
-        return ImageSet(channels: 1, height: dims[1], width: dims[2], storage: .file(file, first: 0),
+        let channels = dims.count == 4 ? dims[1] : 1, height = dims[dims.count - 2], width = dims[dims.count - 1]
+        let file = try PixelFile(path: raw, payloadOffset: header, imageSize: channels * height * width)
+        return ImageSet(channels: channels, height: height, width: width, storage: .file(file, first: 0),
                         labels: labels.bytes.map(Int32.init), classes: classes)
     }
 
-    /// A raw (uncompressed) IDX image file with the content of `path`, checked (magic, dims,
-    /// exact payload size; errors name `path`): `path` itself when it is raw; for a .gz file a cache
-    /// file `<cache>/<FNV-1a of the .gz>/<name>` written once, atomically (temp file, fsync, rename),
-    /// under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else /tmp/dtrain-cache.
-    static func rawImageFile(_ path: String) throws -> (path: String, dims: [Int], header: Int) {
+    /// A raw (uncompressed) IDX image file with the content of `path`, checked (magic, a number
+    /// of dimensions in `allowed`, exact payload size; errors name `path`): `path` itself when it
+    /// is raw; for a .gz file a cache file `<cache>/<FNV-1a of the .gz>/<name>` written once,
+    /// atomically (temp file, fsync, rename), under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain,
+    /// else /tmp/dtrain-cache.
+    static func rawImageFile(_ path: String, dims allowed: ClosedRange<Int> = 3 ... 3) throws -> (path: String, dims: [Int], header: Int) {
         func check(_ raw: String) throws -> (dims: [Int], size: Int) {
             let file = try PosixFile.openRegular(raw, what: "data file")
-            var prefix = [UInt8](repeating: 0, count: 16)
-            let n = try prefix.withUnsafeMutableBytes { try file.fill($0.baseAddress!, count: 16) }
-            return try checkIDXHeader(Array(prefix.prefix(n)), totalBytes: try file.size(), file: path, expectDims: 3)
+            let longest = 4 + 4 * allowed.upperBound
+            var prefix = [UInt8](repeating: 0, count: longest)
+            let n = try prefix.withUnsafeMutableBytes { try file.fill($0.baseAddress!, count: longest) }
+            // the magic's last byte is the dimension count: take it when allowed, else let the
+            // check report the magic of the first allowed count
+            let stated = n >= 4 ? Int(prefix[3]) : allowed.lowerBound
+            let expect = allowed.contains(stated) ? stated : allowed.lowerBound
+            return try checkIDXHeader(Array(prefix.prefix(min(n, 4 + 4 * expect))), totalBytes: try file.size(),
+                                      file: path, expectDims: expect)
         }
         let magic = try PosixFile.openRegular(path, what: "data file")
         var first: [UInt8] = [0, 0]
@@ -221,7 +237,7 @@ public enum MNIST {
         for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) {
             return candidate
         }
-        throw InputError("\(base)(.gz): file not found: expected MNIST IDX data, gzipped or raw")
+        throw InputError("\(base)(.gz): file not found: expected IDX data under MNIST's file names, gzipped or raw")
     }
 
     /// FNV-1a 64 (hex) of each data file as stored on disk, keyed by file name (e.g.
@@ -237,9 +253,4 @@ public enum MNIST {
         }
         return sums
     }
-}
-
-private func hex16(_ v: UInt64) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
 }

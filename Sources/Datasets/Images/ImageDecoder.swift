@@ -1,7 +1,8 @@
 // Reads an image file (PNG, JPEG, PGM, PPM; the format judged by its first bytes, never by the
 // name) into a GrayscaleImage as a viewer shows it: JPEG EXIF orientation applied, alpha
-// composited over white paper, colour reduced to luma. Optionally shrunk by an integer factor for
-// big photos. Limits come first: the file size before reading, width x height from the header
+// composited over white paper, colour reduced to luma — or, through `decodeRGB`, into an RGBImage
+// the same way but with the colour kept (grey files give three equal planes). Optionally shrunk
+// by an integer factor for big photos. Limits come first: the file size before reading, width x height from the header
 // before any pixel memory. Every failure is one InputError line naming the file.
 
 import Core
@@ -47,29 +48,12 @@ public enum ImageDecoder {
 
     /// Reads and decodes the file at `path`; messages name `path`.
     public static func decode(path: String, options: ImageDecodeOptions = .init()) throws -> DecodedImage {
-        let file = try PosixFile.openRegular(path, what: "image file")
-        let size = try file.size()
-        guard size > 0 else { throw InputError("\(path): empty file (0 bytes), expected a \(accepted) image") }
-        guard size <= options.maxFileBytes else {
-            throw InputError("\(path): file is \(size) bytes, over the image file limit of \(options.maxFileBytes) bytes")
-        }
-        var bytes = [UInt8](repeating: 0, count: size)
-        let filled = try bytes.withUnsafeMutableBytes { try file.fill($0.baseAddress!, count: size) }
-        guard filled == size else { throw InputError("\(path): file shrank while reading (expected \(size) bytes, got \(filled))") }
-        return try decode(bytes: bytes, name: path, options: options)
+        try decode(bytes: readFile(path: path, options: options), name: path, options: options)
     }
 
     /// Decodes an image held in memory; `name` (a path or label) starts every error message.
     public static func decode(bytes: [UInt8], name: String, options: ImageDecodeOptions = .init()) throws -> DecodedImage {
-        guard !bytes.isEmpty else { throw InputError("\(name): empty file (0 bytes), expected a \(accepted) image") }
-        guard bytes.count <= options.maxFileBytes else {
-            throw InputError("\(name): file is \(bytes.count) bytes, over the image file limit of \(options.maxFileBytes) bytes")
-        }
-        guard let format = detectFormat(bytes) else {
-            let start = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
-            throw InputError("\(name): not an image dtrain reads (starts \(start)); expected \(accepted), recognised by content")
-        }
-        switch format {
+        switch try checkedFormat(bytes, name: name, options: options) {
         case .jpeg:
             let jpeg = try JPEGDecoder.decode(bytes, name: name, options: options)
             return DecodedImage(image: jpeg.image, format: .jpeg, originalWidth: jpeg.originalWidth,
@@ -81,6 +65,58 @@ public enum ImageDecoder {
             let pnm = try PNMDecoder.decode(bytes, name: name, maxPixels: options.maxPixels)
             return reduced(pnm.image, format: pnm.format, options)
         }
+    }
+
+    /// The file at `path` in colour, reduced as `options` ask (by the same factor as `decode`);
+    /// messages name `path`.
+    public static func decodeRGB(path: String, options: ImageDecodeOptions = .init()) throws -> RGBImage {
+        try decodeRGB(bytes: readFile(path: path, options: options), name: path, options: options)
+    }
+
+    /// `decodeRGB` of an image held in memory; `name` starts every error message.
+    public static func decodeRGB(bytes: [UInt8], name: String, options: ImageDecodeOptions = .init()) throws -> RGBImage {
+        let planes: [GrayscaleImage]
+        switch try checkedFormat(bytes, name: name, options: options) {
+        case .jpeg:
+            return try rgb(JPEGDecoder.decode(bytes, name: name, options: options, rgb: true).planes)
+        case .png:
+            planes = try PNGDecoder.decodePlanes(bytes, name: name, maxPixels: options.maxPixels, rgb: true)
+        case .pgm, .ppm:
+            planes = try PNMDecoder.decodePlanes(bytes, name: name, maxPixels: options.maxPixels, rgb: true).planes
+        }
+        let factor = ImageReduction.factor(longestSide: max(planes[0].width, planes[0].height), target: options.reduceLongestSideTo)
+        return rgb(planes.map { ImageReduction.boxAverage($0, factor: factor) })
+    }
+
+    private static func rgb(_ planes: [GrayscaleImage]) -> RGBImage {
+        RGBImage(red: planes[0], green: planes[1], blue: planes[2])
+    }
+
+    /// The bytes of `path`, the file size checked against the limit before reading.
+    private static func readFile(path: String, options: ImageDecodeOptions) throws -> [UInt8] {
+        let file = try PosixFile.openRegular(path, what: "image file")
+        let size = try file.size()
+        guard size > 0 else { throw InputError("\(path): empty file (0 bytes), expected a \(accepted) image") }
+        guard size <= options.maxFileBytes else {
+            throw InputError("\(path): file is \(size) bytes, over the image file limit of \(options.maxFileBytes) bytes")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let filled = try bytes.withUnsafeMutableBytes { try file.fill($0.baseAddress!, count: size) }
+        guard filled == size else { throw InputError("\(path): file shrank while reading (expected \(size) bytes, got \(filled))") }
+        return bytes
+    }
+
+    /// The format of `bytes` after the size checks; an InputError naming `name` when it is none.
+    private static func checkedFormat(_ bytes: [UInt8], name: String, options: ImageDecodeOptions) throws -> ImageFormat {
+        guard !bytes.isEmpty else { throw InputError("\(name): empty file (0 bytes), expected a \(accepted) image") }
+        guard bytes.count <= options.maxFileBytes else {
+            throw InputError("\(name): file is \(bytes.count) bytes, over the image file limit of \(options.maxFileBytes) bytes")
+        }
+        guard let format = detectFormat(bytes) else {
+            let start = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw InputError("\(name): not an image dtrain reads (starts \(start)); expected \(accepted), recognised by content")
+        }
+        return format
     }
 
     /// The format by magic bytes: PNG's 8-byte signature, JPEG's SOI + marker (FF D8 FF), or

@@ -1,7 +1,7 @@
 // JPEG through libjpeg(-turbo), driven by the setjmp-guarded C functions in Sources/CJPEG/shim.h:
 // header first (size checked against the pixel limit before libjpeg allocates any image memory),
-// then an 8-bit grey decode, scaled down in the DCT (1/2, 1/4, 1/8) when a reduction is asked,
-// then the EXIF orientation. A truncated or corrupt file is an error, not a padded grey picture.
+// then an 8-bit grey or RGB decode (libjpeg's colour conversion; CMYK converted in the shim),
+// scaled down in the DCT (1/2, 1/4, 1/8) when a reduction is asked, then the EXIF orientation. A truncated or corrupt file is an error, not a padded grey picture.
 // 12-bit, lossless and hierarchical JPEGs and sides over 65500 are refused. The only file that
 // calls libjpeg.
 
@@ -10,14 +10,16 @@ import CJPEG
 
 enum JPEGDecoder {
     struct Result {
-        var image: GrayscaleImage      // upright, reduced by `factor`
+        var planes: [GrayscaleImage]   // grey, or R, G, B: upright, reduced by `factor`
+        var image: GrayscaleImage { planes[0] }
         var originalWidth: Int         // upright, full size
         var originalHeight: Int
         var factor: Int                // 1, 2, 4 or 8
         var origin: (x: Int, y: Int)   // DecodedImage.originX/Y
     }
 
-    static func decode(_ bytes: [UInt8], name: String, options: ImageDecodeOptions) throws -> Result {
+    /// `rgb`: three planes R, G, B (a grey file gives three equal planes); else one grey plane.
+    static func decode(_ bytes: [UInt8], name: String, options: ImageDecodeOptions, rgb: Bool = false) throws -> Result {
         guard let decoder = cjpeg_open() else { throw InputError("\(name): out of memory starting the JPEG decoder") }
         defer { cjpeg_close(decoder) }
         return try bytes.withUnsafeBufferPointer { file in
@@ -31,18 +33,20 @@ enum JPEGDecoder {
             let factor = ImageReduction.factor(longestSide: max(width, height), target: options.reduceLongestSideTo,
                                                dctOnly: true)
             var outWidth: Int32 = 0, outHeight: Int32 = 0
-            try check(cjpeg_start(decoder, Int32(factor), &outWidth, &outHeight), decoder, name)
-            let count = Int(outWidth) * Int(outHeight)
-            var grey = [UInt8](repeating: 0, count: count)              // (outHeight, outWidth)
-            try check(grey.withUnsafeMutableBufferPointer { cjpeg_read_gray(decoder, $0.baseAddress) }, decoder, name)
-            var pixels = [Float](repeating: 0, count: count)
-            grey.withUnsafeBufferPointer { src in
-                pixels.withUnsafeMutableBufferPointer { dst in
-                    for i in 0 ..< count { dst[i] = Float(src[i]) * (1 / 255) }
+            try check(cjpeg_start(decoder, Int32(factor), rgb ? 1 : 0, &outWidth, &outHeight), decoder, name)
+            let count = Int(outWidth) * Int(outHeight), channels = rgb ? 3 : 1
+            var samples = [UInt8](repeating: 0, count: count * channels)    // (outHeight, outWidth, channels)
+            try check(samples.withUnsafeMutableBufferPointer { cjpeg_read(decoder, $0.baseAddress) }, decoder, name)
+            let planes = (0 ..< channels).map { channel in
+                var pixels = [Float](repeating: 0, count: count)
+                samples.withUnsafeBufferPointer { src in
+                    pixels.withUnsafeMutableBufferPointer { dst in
+                        for i in 0 ..< count { dst[i] = Float(src[i * channels + channel]) * (1 / 255) }
+                    }
                 }
+                return orientation.apply(to: GrayscaleImage(width: Int(outWidth), height: Int(outHeight), pixels: pixels))
             }
-            let stored = GrayscaleImage(width: Int(outWidth), height: Int(outHeight), pixels: pixels)
-            return Result(image: orientation.apply(to: stored),
+            return Result(planes: planes,
                           originalWidth: orientation.swapsSides ? height : width,
                           originalHeight: orientation.swapsSides ? width : height, factor: factor,
                           origin: orientation.uprightOrigin(storedPadX: Int(outWidth) * factor - width,

@@ -2,15 +2,22 @@
 // Header: magic, width, height, maxval as decimal tokens separated by whitespace, '#' comments to
 // the end of a line; raw formats then have exactly one whitespace byte before the samples. Samples
 // are one byte for maxval <= 255, else two big-endian bytes; maxval is 1...65535. PPM becomes grey
-// by luma 0.299 R + 0.587 G + 0.114 B. Bytes after the last sample are ignored (Netpbm allows
+// by luma 0.299 R + 0.587 G + 0.114 B; asked for RGB, PPM gives its planes and PGM three equal ones. Bytes after the last sample are ignored (Netpbm allows
 // several images in one file; this reads the first).
 
 import Core
 
 enum PNMDecoder {
-    /// The image, full size, and whether it was PGM or PPM. Checks width x height against
+    /// The image in grey, full size, and whether it was PGM or PPM. Checks width x height against
     /// `maxPixels` before allocating.
     static func decode(_ bytes: [UInt8], name: String, maxPixels: Int) throws -> (image: GrayscaleImage, format: ImageFormat) {
+        let decoded = try decodePlanes(bytes, name: name, maxPixels: maxPixels, rgb: false)
+        return (decoded.planes[0], decoded.format)
+    }
+
+    /// One grey plane, or (`rgb`) the planes R, G, B, full size; and whether it was PGM or PPM.
+    static func decodePlanes(_ bytes: [UInt8], name: String, maxPixels: Int,
+                             rgb: Bool) throws -> (planes: [GrayscaleImage], format: ImageFormat) {
         guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P") else { throw InputError("\(name): not a PGM or PPM file") }
         let plain = bytes[1] == UInt8(ascii: "2") || bytes[1] == UInt8(ascii: "3")
         let colour = bytes[1] == UInt8(ascii: "3") || bytes[1] == UInt8(ascii: "6")
@@ -45,18 +52,24 @@ enum PNMDecoder {
                 throw InputError("\(name): \(kind) sample \(over + 1) is \(Int(values[over])), over maxval \(maxval)")
             }
         }
-        var pixels = [Float](repeating: 0, count: width * height)
         let scale = 1 / Float(maxval)
-        values.withUnsafeBufferPointer { v in
-            pixels.withUnsafeMutableBufferPointer { p in
-                if colour {
-                    for i in 0 ..< p.count { p[i] = (0.299 * v[3 * i] + 0.587 * v[3 * i + 1] + 0.114 * v[3 * i + 2]) * scale }
-                } else {
-                    for i in 0 ..< p.count { p[i] = v[i] * scale }
+        /// Plane `k` of the output: 0, 1, 2 = R, G, B of a PPM (PGM: the grey), or luma when k is nil.
+        func plane(_ k: Int?) -> GrayscaleImage {
+            var pixels = [Float](repeating: 0, count: width * height)
+            values.withUnsafeBufferPointer { v in
+                pixels.withUnsafeMutableBufferPointer { p in
+                    if !colour {
+                        for i in 0 ..< p.count { p[i] = v[i] * scale }
+                    } else if let k {
+                        for i in 0 ..< p.count { p[i] = v[3 * i + k] * scale }
+                    } else {
+                        for i in 0 ..< p.count { p[i] = (0.299 * v[3 * i] + 0.587 * v[3 * i + 1] + 0.114 * v[3 * i + 2]) * scale }
+                    }
                 }
             }
+            return GrayscaleImage(width: width, height: height, pixels: pixels)
         }
-        return (GrayscaleImage(width: width, height: height, pixels: pixels), format)
+        return (rgb ? [plane(0), plane(1), plane(2)] : [plane(nil)], format)
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool {

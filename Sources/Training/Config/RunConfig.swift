@@ -10,7 +10,8 @@ import Datasets
 
 public struct RunConfig {
     public struct DataConfig: Equatable {
-        public var dataset: String = "mnist"
+        /// data.dataset with data.split (emnist) and data.labels (cifar100).
+        public var dataset: DatasetName = .mnist
         public var path: String = "data/mnist"
         public var validation: Int = 5000
         public var normalize: Normalization? = nil
@@ -129,10 +130,12 @@ public struct RunConfig {
         // `init:` replaces the model's default initialisation (per-layer init in the spec still wins)
         if let v = m["init"] { config.model.initPreset = try InitPreset.parse(v) }
         if let d = m["data"] {
-            let dm = try d.map(allowed: ["dataset", "path", "validation", "normalize", "positive_class", "augment"])
-            if let v = dm["dataset"] {
-                config.data.dataset = try v.string()
-                guard config.data.dataset == "mnist" else { throw v.fail("a dataset dtrain knows (mnist)") }
+            let dm = try d.map(allowed: ["dataset", "split", "labels", "path", "validation", "normalize", "positive_class", "augment"])
+            do {
+                config.data.dataset = try DatasetName(dataset: try dm["dataset"]?.string() ?? "mnist",
+                                                      split: try dm["split"]?.string(), labels: try dm["labels"]?.string())
+            } catch let error as InputError where error.message.hasPrefix("data.") {
+                throw InputError("\(file): \(error.message)")            // name the config file too
             }
             if let v = dm["path"] { config.data.path = try v.string() }
             if let v = dm["validation"] { config.data.validation = try v.nonNegativeInt() }

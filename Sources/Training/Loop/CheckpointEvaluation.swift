@@ -86,8 +86,9 @@ public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, com
     }
     comm.broadcast(network.parameters, root: 0)
     broadcastBatchNormState(network, comm: comm)
-    let test = try MNIST.load(directory: config.data.path, split: .test)
     let input = config.model.input
+    let test = try DatasetLoader.load(config.data.dataset, path: config.data.path, split: .test,
+                                      input: (input.c, input.h, input.w)).images
     guard input.c == test.channels, input.h == test.height, input.w == test.width else {
         throw InputError("\(config.data.path): images are \(test.channels)x\(test.height)x\(test.width) but \(point.path) expects \(input.c)x\(input.h)x\(input.w)")
     }

@@ -1,7 +1,8 @@
 // Pre-flight check before any training: every rank describes what it is about to run (resolved
-// config, dtrain version, data file checksums, parameter count, BLAS threads); all ranks compare
-// the gathered descriptions and stop with exit code 2, naming the ranks that differ from rank 0,
-// instead of training replicas that silently disagree.
+// config, dtrain version, checksums of the dataset's files as DatasetLoader.sourceFiles lists
+// them, parameter count, BLAS threads); all ranks compare the gathered descriptions and stop with
+// exit code 2, naming the ranks that differ from rank 0, instead of training replicas that
+// silently disagree.
 
 import Core
 import Foundation
@@ -17,15 +18,26 @@ public struct Fingerprint: Equatable {
     }
 
     public static func of(config: RunConfig, parameterCount: Int) throws -> Fingerprint {
-        let checksums = try MNIST.fileChecksums(directory: config.data.path)
         return Fingerprint(fields: [
             ("config", String(fnv1a64(Array(config.resolvedYAML.utf8)), radix: 16)),
             ("dtrain_version", dtrainVersion),
-            ("data", checksums.keys.sorted().map { "\($0)=\(checksums[$0]!)" }.joined(separator: ",")),
+            ("data", try dataField(config)),
             ("parameters", String(parameterCount)),
             ("blas_threads", String(blasThreads())),
         ])
     }
+
+    /// Up to `listedFiles` files: "file=checksum,..." (paths relative to data.path, in the
+    /// dataset's order); more (an image folder): "N files, combined <FNV-1a of that list>", so the
+    /// gathered fingerprint stays small.
+    static func dataField(_ config: RunConfig) throws -> String {
+        let sums = try DatasetLoader.fileChecksums(config.data.dataset, path: config.data.path)
+        let listed = sums.map { "\($0.file)=\($0.checksum)" }.joined(separator: ",")
+        guard sums.count > listedFiles else { return listed }
+        return "\(sums.count) files, combined \(String(fnv1a64(Array(listed.utf8)), radix: 16))"
+    }
+
+    static let listedFiles = 32
 
     var encoded: String { fields.map { "\($0.key)\t\($0.value)" }.joined(separator: "\n") }
     init(fields: [(key: String, value: String)]) { self.fields = fields }

@@ -1,0 +1,85 @@
+// The one entry point from a dataset's name to its images: which reader a DatasetName uses, which
+// files it reads (for the all-ranks checksum), and the single funnel every decoded dataset goes
+// through (`materialise`). Raw MNIST-family IDX stays file-backed (read per image with pread);
+// EMNIST (transposed), CIFAR and image folders are decoded into memory through `materialise`,
+// whose key names the source files (path, size, mtime) and the decode parameters, so that a
+// shared cache can stand in for the decode later without any reader changing.
+
+import Core
+import Foundation
+
+public enum DatasetLoader {
+    /// One split of dataset `name` stored under `path`. `input` (the model's C, H, W) is used by
+    /// `folder` only, which decodes every image to that shape; the other datasets have a fixed
+    /// shape that the caller checks against the model.
+    public static func load(_ name: DatasetName, path: String, split: DataSplit,
+                            input: (c: Int, h: Int, w: Int)) throws -> LabelledImages {
+        switch name {
+        case .mnist, .fashionMNIST, .kmnist:
+            return try IDXFamily.loadNamed(name, directory: path, split: split)
+        case .idx:
+            return try IDXFamily.loadAny(directory: path, split: split)
+        case .emnist(let emnistSplit):
+            return try EMNIST.load(emnistSplit, directory: path, split: split)
+        case .cifar10:
+            return try CIFAR.load(.cifar10, path: path, split: split)
+        case .cifar100(let labels):
+            return try CIFAR.load(.cifar100(labels), path: path, split: split)
+        case .folder:
+            return try ImageFolder.load(root: path, split: split, input: input)
+        }
+    }
+
+    /// Every file that `load` reads for either split, in a fixed order (paths as found under
+    /// `path`): equal checksums of these on all ranks mean all ranks train on the same data.
+    public static func sourceFiles(_ name: DatasetName, path: String) throws -> [String] {
+        switch name {
+        case .mnist, .fashionMNIST, .kmnist, .idx:
+            return try IDXFamily.sourceFiles(directory: path)
+        case .emnist(let emnistSplit):
+            return try EMNIST.sourceFiles(emnistSplit, directory: path)
+        case .cifar10:
+            return try CIFAR.sourceFiles(.cifar10, path: path)
+        case .cifar100(let labels):
+            return try CIFAR.sourceFiles(.cifar100(labels), path: path)
+        case .folder:
+            return try ImageFolder.sourceFiles(root: path)
+        }
+    }
+
+    /// FNV-1a 64 (hex) of each source file as stored on disk, keyed by its path relative to `path`.
+    public static func fileChecksums(_ name: DatasetName, path: String) throws -> [(file: String, checksum: String)] {
+        let prefix = path.hasSuffix("/") ? path : path + "/"
+        return try sourceFiles(name, path: path).map { file in
+            (file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file, hex16(try fnv1a64(path: file)))
+        }
+    }
+
+    /// The funnel for every dataset decoded into memory: `build` decodes it; `key` identifies the
+    /// result (see `materialiseKey`). Today it always decodes; a node-shared cache keyed by `key`
+    /// belongs here and nowhere else.
+    static func materialise(key: String, build: () throws -> ImageSet) throws -> ImageSet {
+        try build()
+    }
+
+    /// A key that changes whenever the decoded result could: `what` (dataset, split and decode
+    /// parameters, e.g. "cifar100-coarse-train" or "folder-train-3x32x32") and, for each file,
+    /// its path, size and modification time (ns), folded into FNV-1a 64. Usable as a file name.
+    static func materialiseKey(_ what: String, files: [String]) throws -> String {
+        var h = fnv1a64(Array(what.utf8))
+        for file in files {
+            var info = stat()
+            guard stat(file, &info) == 0 else { throw InputError("\(file): cannot stat data file (\(PosixFile.errnoMessage()))") }
+            let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+            let line = "\(file)\t\(info.st_size)\t\(mtime)\n"
+            h = Array(line.utf8).withUnsafeBytes { fnv1a64($0, continuing: h) }
+        }
+        return what + "-" + hex16(h)
+    }
+}
+
+/// `v` as 16 lower-case hex digits.
+func hex16(_ v: UInt64) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: 16 - s.count) + s
+}
