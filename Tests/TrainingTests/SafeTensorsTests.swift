@@ -331,6 +331,20 @@ final class CheckpointMetadataTests: XCTestCase {
         XCTAssertEqual(try CheckpointMetadata(strings: whole.strings, file: "c.safetensors"), whole)
     }
 
+    func testClassNamesRoundTripAndBadEntriesAreRefused() throws {
+        var named = good
+        named.classNames = ["T-shirt/top", "Trouser", "a, b", "\"quoted\""]
+        XCTAssertEqual(try CheckpointMetadata(strings: named.strings, file: "c.safetensors").classNames, named.classNames)
+        XCTAssertNil(try CheckpointMetadata(strings: good.strings, file: "c.safetensors").classNames)
+        for bad in ["", "[", "{}", "[1, 2]", "[\"\"]", "[\"" + String(repeating: "x", count: 257) + "\"]", "\"cat\""] {
+            var m = named.strings
+            m["class_names"] = bad
+            XCTAssertThrowsError(try CheckpointMetadata(strings: m, file: "c.safetensors"), bad) { error in
+                XCTAssertTrue("\(error)".contains("c.safetensors: metadata 'class_names'"), "\(error)")
+            }
+        }
+    }
+
     func testHostileValues() throws {
         for key in good.strings.keys.sorted() where key != "format" && key != "model" && key != "dtrain_version" {
             for value in ["-5", "0", "99999999999999999999", "4611686018427387904", "abc", "", "nan", "1e3", nil] as [String?] {

@@ -35,10 +35,15 @@ public struct CheckpointMetadata: Equatable, Sendable {
     public var allreduce: String
     public var exactShift: Int                 // the exact strategy's fixed-point scale, log2
     public var partialEpoch: PartialEpoch?
+    /// What each output means, in label order (`class_names`: a JSON array of strings). nil in
+    /// checkpoints written before datasets had names; readers then print label numbers.
+    public var classNames: [String]?
+    public static let maxClassNames = 100_000, maxClassNameBytes = 256
 
     public init(config: String, epoch: Int, step: Int, seed: UInt64, worldSize: Int, batchSize: Int, globalBatch: Int,
                 model: String, dtrainVersion: String, valAccuracy: Double?, bestValAccuracy: Double?, allreduce: String,
-                exactShift: Int, partialEpoch: PartialEpoch?) {
+                exactShift: Int, partialEpoch: PartialEpoch?, classNames: [String]? = nil) {
+        self.classNames = classNames
         self.config = config; self.epoch = epoch; self.step = step; self.seed = seed; self.worldSize = worldSize
         self.batchSize = batchSize; self.globalBatch = globalBatch; self.model = model; self.dtrainVersion = dtrainVersion
         self.valAccuracy = valAccuracy; self.bestValAccuracy = bestValAccuracy; self.allreduce = allreduce
@@ -63,7 +68,21 @@ public struct CheckpointMetadata: Equatable, Sendable {
             m["rank_correct"] = p.rankCorrect.map(String.init).joined(separator: ",")
             m["rank_seen"] = p.rankSeen.map(String.init).joined(separator: ",")
         }
+        if let names = classNames, let text = try? recordJSONText(names) { m["class_names"] = text }
         return m
+    }
+
+    /// The `class_names` entry of a checkpoint's metadata map: nil when absent; a bad entry is an
+    /// InputError naming `file` (at most maxClassNames names of 1...maxClassNameBytes bytes).
+    public static func classNames(in m: [String: String], file: String) throws -> [String]? {
+        guard let text = m["class_names"] else { return nil }
+        let shape = "a JSON array of at most \(maxClassNames) class names of 1...\(maxClassNameBytes) bytes"
+        guard text.utf8.count <= maxClassNames * (maxClassNameBytes + 3) + 2,
+              let names = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
+              names.count <= maxClassNames, names.allSatisfy({ (1...maxClassNameBytes).contains($0.utf8.count) }) else {
+            throw InputError("\(file): metadata 'class_names': expected \(shape)")
+        }
+        return names
     }
 
     /// Parses and checks the map read from `file`. Keys older checkpoints lack get their old
@@ -114,6 +133,7 @@ public struct CheckpointMetadata: Equatable, Sendable {
         } else {
             partialEpoch = nil
         }
+        classNames = try Self.classNames(in: m, file: file)
     }
 
     /// Checks that `step` and `epoch` agree for a run of `stepsPerEpoch` steps an epoch and

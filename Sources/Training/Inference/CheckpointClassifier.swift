@@ -13,6 +13,11 @@ import Collective
 public struct ClassScore: Equatable, Sendable {
     public var label: Int
     public var probability: Double
+    /// The class's name from the checkpoint's class_names; nil when it has none or the name is the number.
+    public var name: String? = nil
+
+    /// "7", or "1 Trouser" when the class has a name.
+    public var text: String { name.map { "\(label) \($0)" } ?? String(label) }
 }
 
 public final class CheckpointClassifier {
@@ -20,6 +25,8 @@ public final class CheckpointClassifier {
     public let modelName: String
     public let input: Shape
     public let classes: Int
+    /// The checkpoint's class_names when there is one per output, else nil.
+    public let classNames: [String]?
     private let network: Network
     private let normalization: Normalization?
     /// Images per forward pass: bounds the activation buffers as evaluation does.
@@ -41,6 +48,7 @@ public final class CheckpointClassifier {
         modelName = config.model.name
         input = config.model.input
         classes = network.outputShape.count
+        classNames = point.metadata.classNames.flatMap { $0.count == network.outputShape.count ? $0 : nil }
         normalization = config.data.normalize
         self.network = network
     }
@@ -77,7 +85,9 @@ public final class CheckpointClassifier {
     public func top(_ k: Int, of probabilities: [Float], row: Int) -> [ClassScore] {
         let p = probabilities[row * classes ..< (row + 1) * classes]
         return p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }.prefix(k).map {
-            ClassScore(label: $0 - row * classes, probability: Double(p[$0]))
+            let label = $0 - row * classes
+            let name = classNames.flatMap { $0[label] == String(label) ? nil : $0[label] }
+            return ClassScore(label: label, probability: Double(p[$0]), name: name)
         }
     }
 

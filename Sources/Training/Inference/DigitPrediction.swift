@@ -10,11 +10,12 @@ public struct ImagePrediction: Sendable {
     public var image: String
     public var top: [ClassScore]            // best first; top[0] is the answer
 
-    /// `IMAGE: 7 (98.1%)  top-3: 7 98.1%, 1 1.2%, 9 0.4%` — one line per image.
+    /// `IMAGE: 7 (98.1%)  top-3: 7 98.1%, 1 1.2%, 9 0.4%` — one line per image; a class with a
+    /// name in the checkpoint prints as `1 Trouser`.
     public var line: String {
         let best = top[0]
-        return String(format: "%@: %d (%.1f%%)  top-%d: ", image, best.label, 100 * best.probability, top.count)
-            + top.map { String(format: "%d %.1f%%", $0.label, 100 * $0.probability) }.joined(separator: ", ")
+        return "\(image): \(best.text) " + String(format: "(%.1f%%)  top-%d: ", 100 * best.probability, top.count)
+            + top.map { "\($0.text) " + String(format: "%.1f%%", 100 * $0.probability) }.joined(separator: ", ")
     }
 
     /// {"image", "label", "confidence", "top": [{"label", "confidence"}, ...]} (confidences in 0...1).
@@ -22,9 +23,11 @@ public struct ImagePrediction: Sendable {
         var o = JSONObject()
         o.set("image", .string(image))
         o.set("label", .int(top[0].label))
+        if let name = top[0].name { o.set("name", .string(name)) }
         o.set("confidence", .double(top[0].probability))
         o.set("top", .array(top.map { s in
             var e = JSONObject(); e.set("label", .int(s.label)); e.set("confidence", .double(s.probability))
+            if let name = s.name { e.set("name", .string(name)) }
             return .object(e)
         }))
         return o

@@ -15,9 +15,12 @@ public struct ClassificationReport {
     public var precision: [Double]      // percent, per predicted class (nan when never predicted)
     public var recall: [Double]         // percent, per true class
     public var confusedPairs: [(truth: Int, predicted: Int, count: Int)]
+    /// Label k's name (the checkpoint's class_names, else the dataset's), or nil: labels print as numbers.
+    public var classNames: [String]?
 
-    public init(checkpoint: String, model: String, result: EvaluationResult) {
+    public init(checkpoint: String, model: String, result: EvaluationResult, classNames: [String]? = nil) {
         self.checkpoint = checkpoint; self.model = model; self.result = result
+        self.classNames = classNames.flatMap { $0.count == result.classes ? $0 : nil }
         let k = result.classes, m = result.confusion ?? []
         precision = (0..<k).map { c in
             let column = (0..<k).reduce(0) { $0 + m[$1 * k + c] }
@@ -32,6 +35,12 @@ public struct ClassificationReport {
         confusedPairs = Array(pairs.sorted { ($0.count, $1.truth, $1.predicted) > ($1.count, $0.truth, $0.predicted) }.prefix(5))
     }
 
+    /// Label k as printed: "k" when the classes have no names or the names are the numbers, else "k name".
+    func label(_ k: Int) -> String {
+        guard let names = classNames, names[k] != String(k) else { return String(k) }
+        return "\(k) \(names[k])"
+    }
+
     /// The printed report: summary line, confusion matrix, precision/recall, confused pairs.
     public func text() -> String {
         let k = result.classes, m = result.confusion ?? []
@@ -44,12 +53,14 @@ public struct ClassificationReport {
         for t in 0..<k {
             out += cell(String(t)) + (0..<k).map { cell(String(m[t * k + $0])) }.joined() + "\n"
         }
-        out += "\nclass  precision  recall\n"
+        let labels = (0..<k).map(label), labelWidth = max(5, labels.map(\.count).max() ?? 0)
+        func padded(_ s: String) -> String { s + String(repeating: " ", count: max(0, labelWidth - s.count)) }
+        out += "\n" + padded("class") + "  precision  recall\n"
         for c in 0..<k {
-            out += String(format: "%5d  %8.2f%%  %6.2f%%\n", c, precision[c], recall[c])
+            out += padded(labels[c]) + String(format: "  %8.2f%%  %6.2f%%\n", precision[c], recall[c])
         }
         out += "\nmost confused (true -> predicted: count)\n"
-        for p in confusedPairs { out += "  \(p.truth) -> \(p.predicted): \(p.count)\n" }
+        for p in confusedPairs { out += "  \(labels[p.truth]) -> \(labels[p.predicted]): \(p.count)\n" }
         return out
     }
 
@@ -65,6 +76,7 @@ public struct ClassificationReport {
         o.set("confusion", .array((0..<k).map { t in .array((0..<k).map { .int(m[t * k + $0]) }) }))
         o.set("precision", .array(precision.map { .double($0) }))
         o.set("recall", .array(recall.map { .double($0) }))
+        if let classNames { o.set("class_names", .array(classNames.map { .string($0) })) }
         o.set("most_confused", .array(confusedPairs.map { p in
             var e = JSONObject(); e.set("true", .int(p.truth)); e.set("predicted", .int(p.predicted)); e.set("count", .int(p.count))
             return .object(e)
@@ -87,12 +99,14 @@ public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, com
     comm.broadcast(network.parameters, root: 0)
     broadcastBatchNormState(network, comm: comm)
     let input = config.model.input
-    let test = try DatasetLoader.load(config.data.dataset, path: config.data.path, split: .test,
-                                      input: (input.c, input.h, input.w)).images
+    let labelled = try DatasetLoader.load(config.data.dataset, path: config.data.path, split: .test,
+                                          input: (input.c, input.h, input.w))
+    let test = labelled.images
     guard input.c == test.channels, input.h == test.height, input.w == test.width else {
         throw InputError("\(config.data.path): images are \(test.channels)x\(test.height)x\(test.width) but \(point.path) expects \(input.c)x\(input.h)x\(input.w)")
     }
     let evaluator = Evaluator(network: network, set: test, comm: comm, batch: config.train.evalBatch,
                               normalization: config.data.normalize, positiveClass: config.data.positiveClass)
-    return ClassificationReport(checkpoint: point.path, model: config.model.name, result: try evaluator.run(confusion: true))
+    return ClassificationReport(checkpoint: point.path, model: config.model.name, result: try evaluator.run(confusion: true),
+                                classNames: point.metadata.classNames ?? labelled.classNames)
 }
