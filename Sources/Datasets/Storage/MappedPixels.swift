@@ -54,7 +54,7 @@ final class MappedPixels {
             return PixelCacheHeader.read(from: page.baseAddress!)
         }
         guard found == expected else { return nil }
-        guard let base = mmap(nil, expected.fileBytes, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else {
+        guard let base = mmap(nil, expected.fileBytes, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0), base != MAP_FAILED else {
             throw InputError("\(path): cannot map the pixel cache file (\(errnoText()))")
         }
         return MappedPixels(path: path, header: expected, base: base)
