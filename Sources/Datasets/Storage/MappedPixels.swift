@@ -1,8 +1,9 @@
 // A PixelCache file mapped read-only and MAP_SHARED: every process on the node that maps it reads
 // the same page-cache pages, so the pixels are held once per node however many ranks train. The
 // mapping lives as long as this object (ImageSets and their subsets share it) and is unmapped in
-// deinit. The descriptor is closed right after mmap; the mapping keeps the file's pages alive even
-// if a newer cache file is renamed over its name later.
+// deinit. MAP_POPULATE fills the page tables at map time, so training takes no page fault on its
+// first touch of an image. The descriptor is closed right after mmap; the mapping keeps the file's
+// pages alive even if a newer cache file is renamed over its name later.
 //
 // SIGBUS safety: touching a page of a mapping beyond the end of its file raises SIGBUS, so a mapped
 // file must never shrink. PixelCache files are owned by dtrain, written whole under a temporary
