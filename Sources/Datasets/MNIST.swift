@@ -1,130 +1,13 @@
 // MNIST as an ImageSet: the IDX image and label files of one split, gzipped or raw, checked for
 // matching counts and labels in 0..<10 (`loadPair`: any class count, and 4-D (count, C, H, W)
-// image files for the `idx` dataset). Pixels stay u8 (count x C x H x W) until a batch is
-// gathered. Also a cheap per-file fingerprint so all ranks can check they read the same data.
+// image files for the `idx` dataset). The pixels (u8, count x C x H x W) are copied once into the
+// node's PixelCache and mapped from there, so a run never reads the source files again (a source
+// replaced during the run is not seen). Also a cheap per-file fingerprint so all ranks can check
+// they read the same data.
 
 import Core
 import Foundation
 import NN
-
-/// Images as u8 NCHW plus one class label per image. The pixels live in memory, or — for data
-/// loaded from disk — in a raw IDX file read with pread per gathered image, so that image bytes
-/// never accumulate in the process (labels always stay in memory).
-public struct ImageSet {
-    public let count: Int
-    public let channels, height, width: Int
-    public let labels: [Int32]   // (count), each in 0..<classes
-    public let classes: Int
-    let storage: PixelStorage
-
-    public init(channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int32], classes: Int) {
-        precondition(pixels.count == labels.count * channels * height * width, "pixels and labels disagree")
-        self.init(channels: channels, height: height, width: width, storage: .memory(pixels, first: 0),
-                  labels: labels, classes: classes)
-    }
-
-    init(channels: Int, height: Int, width: Int, storage: PixelStorage, labels: [Int32], classes: Int) {
-        self.count = labels.count
-        self.channels = channels
-        self.height = height
-        self.width = width
-        self.storage = storage
-        self.labels = labels
-        self.classes = classes
-    }
-
-    /// Bytes per image: channels x height x width.
-    public var imageSize: Int { channels * height * width }
-
-    /// Every pixel, (count, channels, height, width) — read from the file when file-backed
-    /// (throws as `copyImage` does).
-    public var pixels: [UInt8] {
-        get throws {
-            var out = [UInt8](repeating: 0, count: count * imageSize)
-            try out.withUnsafeMutableBufferPointer { buffer in
-                for i in 0..<count { try copyImage(i, to: buffer.baseAddress! + i * imageSize) }
-            }
-            return out
-        }
-    }
-
-    /// Whether the pixels are read from a file on demand.
-    public var isFileBacked: Bool { if case .file = storage { return true } else { return false } }
-
-    /// The images at positions `range`, in order (file-backed sets share the file).
-    public func subset(_ range: Range<Int>) -> ImageSet {
-        precondition(range.lowerBound >= 0 && range.upperBound <= count, "subset \(range) outside 0..<\(count)")
-        let part: PixelStorage
-        switch storage {
-        case let .memory(bytes, first):
-            let lo = (first + range.lowerBound) * imageSize, hi = (first + range.upperBound) * imageSize
-            part = .memory(Array(bytes[lo ..< hi]), first: 0)
-        case let .file(file, first):
-            part = .file(file, first: first + range.lowerBound)
-        }
-        return ImageSet(channels: channels, height: height, width: width, storage: part,
-                        labels: Array(labels[range]), classes: classes)
-    }
-
-    /// Copies the u8 pixels of image `i` to `dst` (imageSize bytes). A file-backed set throws
-    /// when the file fails to read or shrank since it was checked (`PixelFile.read`).
-    @inline(__always)
-    func copyImage(_ i: Int, to dst: UnsafeMutablePointer<UInt8>) throws {
-        switch storage {
-        case let .memory(bytes, first):
-            bytes.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + (first + i) * imageSize, count: imageSize) }
-        case let .file(file, first):
-            try file.read(image: first + i, into: dst)
-        }
-    }
-}
-
-enum PixelStorage {
-    case memory([UInt8], first: Int)          // images first ..< first + count of the array
-    case file(PixelFile, first: Int)          // images first ..< first + count of the file
-}
-
-/// A raw IDX image file kept open; images are read with pread (no shared offset, no buffering).
-final class PixelFile {
-    let path: String
-    let fd: Int32
-    let payloadOffset: Int
-    let imageSize: Int
-
-    init(path: String, payloadOffset: Int, imageSize: Int) throws {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw InputError("\(path): cannot open data file (\(errnoText()))") }
-        self.path = path; self.payloadOffset = payloadOffset; self.imageSize = imageSize
-    }
-
-    deinit { close(fd) }
-
-    /// Reads `images` consecutive images starting at `image`. The file was complete when opened,
-    /// so a failure now is a broken disk (DataReadError, exit 1) or a file cut short under us
-    /// (InputError, exit 2).
-    func read(image: Int, count images: Int = 1, into dst: UnsafeMutablePointer<UInt8>) throws {
-        var done = 0
-        let total = images * imageSize
-        while done < total {
-            let n = pread(fd, dst + done, total - done, off_t(payloadOffset + image * imageSize + done))
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw DataReadError(path: path, image: image, reason: errnoText()) }
-            if n == 0 {
-                throw InputError("\(path): file shrank while training read it: image \(image) ends past the end of the file "
-                                 + "(was the data replaced during the run?)")
-            }
-            done += n
-        }
-    }
-}
-
-/// A data file that was readable when it was checked failed to read later (an I/O error).
-public struct DataReadError: Error, CustomStringConvertible {
-    public let path: String
-    public let image: Int
-    public let reason: String
-    public var description: String { "\(path): reading image \(image) failed (\(reason))" }
-}
 
 public enum MNIST {
     public enum Split: String, CaseIterable {
@@ -137,8 +20,7 @@ public enum MNIST {
     public static let classes = 10
 
     /// Loads one split from `directory`, reading `<name>.gz` if present, else `<name>`. Labels
-    /// are read into memory; images stay on disk: a raw file is read in place, a .gz file is
-    /// inflated once (streamed) into a raw cache file (see `rawImageFile`).
+    /// are read into memory; the images are mapped from the PixelCache (`cachedImages`).
     public static func load(directory: String, split: Split) throws -> ImageSet {
         try loadPair(directory: directory, split: split, classes: classes, imageDims: 3 ... 3)
     }
@@ -150,85 +32,85 @@ public enum MNIST {
         let imagesPath = try resolve(directory: directory, name: split.imagesFile)
         let labelsPath = try resolve(directory: directory, name: split.labelsFile)
         let labels = try parseIDX(readMaybeGzip(path: labelsPath), file: labelsPath, expectDims: 1)
-        let (raw, dims, header) = try rawImageFile(imagesPath, dims: imageDims)
-        guard dims[0] == labels.dims[0] else {
-            throw InputError("\(imagesPath) has \(dims[0]) images but \(labelsPath) has \(labels.dims[0]) labels: expected equal counts")
-        }
         if let bad = labels.bytes.firstIndex(where: { Int($0) >= classes }) {
             throw InputError("\(labelsPath): label \(labels.bytes[bad]) at index \(bad): expected 0..<\(classes)")
         }
-        let channels = dims.count == 4 ? dims[1] : 1, height = dims[dims.count - 2], width = dims[dims.count - 1]
-        let file = try PixelFile(path: raw, payloadOffset: header, imageSize: channels * height * width)
-        return ImageSet(channels: channels, height: height, width: width, storage: .file(file, first: 0),
-                        labels: labels.bytes.map(Int32.init), classes: classes)
+        return try cachedImages(imagesPath, labels: labels.bytes.map(Int32.init), labelsPath: labelsPath, classes: classes,
+                                dims: imageDims)
     }
 
-    /// A raw (uncompressed) IDX image file with the content of `path`, checked (magic, a number
-    /// of dimensions in `allowed`, exact payload size; errors name `path`): `path` itself when it
-    /// is raw; for a .gz file a cache file `<cache>/<FNV-1a of the .gz>/<name>` written once,
-    /// atomically (temp file, fsync, rename), under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain,
-    /// else /tmp/dtrain-cache.
-    static func rawImageFile(_ path: String, dims allowed: ClosedRange<Int> = 3 ... 3) throws -> (path: String, dims: [Int], header: Int) {
-        func check(_ raw: String) throws -> (dims: [Int], size: Int) {
-            let file = try PosixFile.openRegular(raw, what: "data file")
-            let longest = 4 + 4 * allowed.upperBound
-            var prefix = [UInt8](repeating: 0, count: longest)
-            let n = try prefix.withUnsafeMutableBytes { try file.fill($0.baseAddress!, count: longest) }
-            // the magic's last byte is the dimension count: take it when allowed, else let the
-            // check report the magic of the first allowed count
-            let stated = n >= 4 ? Int(prefix[3]) : allowed.lowerBound
-            let expect = allowed.contains(stated) ? stated : allowed.lowerBound
-            return try checkIDXHeader(Array(prefix.prefix(min(n, 4 + 4 * expect))), totalBytes: try file.size(),
-                                      file: path, expectDims: expect)
+    /// The images of the IDX file `path` (gzipped or raw) with `labels` (read from `labelsPath`),
+    /// mapped from the PixelCache under a key of the file's real path, size and modification time;
+    /// on a miss the file is streamed (inflated) once into the cache file. Its header, its image
+    /// count (equal to the labels') and its exact payload size are checked; errors name `path`.
+    static func cachedImages(_ path: String, labels: [Int32], labelsPath: String, classes: Int,
+                             dims allowed: ClosedRange<Int>) throws -> ImageSet {
+        let dims = try imageDimensions(path, allowed: allowed)
+        guard dims[0] == labels.count else {
+            throw InputError("\(path) has \(dims[0]) images but \(labelsPath) has \(labels.count) labels: expected equal counts")
         }
-        let magic = try PosixFile.openRegular(path, what: "data file")
-        var first: [UInt8] = [0, 0]
-        let got = try first.withUnsafeMutableBytes { try magic.fill($0.baseAddress!, count: 2) }
-        guard got == 2, first[0] == 0x1f, first[1] == 0x8b else {
-            let header = try check(path)
-            return (path, header.dims, header.size)
-        }
-        let name = String(path.split(separator: "/").last!.dropLast(3))       // without ".gz"
-        let folder = cacheRoot() + "/" + hex16(try fnv1a64(path: path))
-        let cached = folder + "/" + name
-        if FileManager.default.fileExists(atPath: cached), let header = try? check(cached) {
-            return (cached, header.dims, header.size)
-        }
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temp = cached + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw InputError("\(path): cannot write the inflated cache file \(temp) (\(errnoText())); set DTRAIN_CACHE to a writable folder or gunzip the file")
-        }
-        var closed = false, renamed = false
-        defer {
-            if !closed { close(fd) }
-            unlink(temp)
-            if !renamed { rmdir(folder) }        // leaves no empty folder behind (fails if others wrote)
-        }
-        // inflate errors (truncated, corrupt, trailing bytes) name `path`
-        try streamMaybeGzip(path: path) { chunk in
-            var done = 0
-            while done < chunk.count {
-                let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw InputError("\(temp): write failed (\(errnoText()))") }
-                done += n
+        let file = try PosixFile.openRegular(path, what: "data file")
+        var info = stat()
+        guard fstat(file.fd, &info) == 0 else { throw InputError("\(path): cannot stat data file (\(errnoText()))") }
+        let real = realPath(path)
+        let key = "idx-images|\(real)|size \(info.st_size)|mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|inode \(info.st_ino)"
+        let channels = dims.count == 4 ? dims[1] : 1
+        return try PixelCache.imageSet(key: key, labels: labels, classes: classes, channels: channels,
+                                       height: dims[dims.count - 2], width: dims[dims.count - 1]) { out in
+            let header = 4 + 4 * dims.count
+            var seen = 0                      // bytes of the (inflated) file so far
+            try streamMaybeGzip(path: path) { chunk in
+                let skip = max(0, min(header - seen, chunk.count))
+                let payload = chunk.count - skip, at = seen + skip - header
+                guard at + payload <= out.count else {
+                    throw InputError("\(path): trailing data: expected \(out.count) bytes of data for \(dims.map(String.init).joined(separator: "x"))")
+                }
+                if payload > 0 { UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: chunk.baseAddress! + skip, byteCount: payload) }
+                seen += chunk.count
+            }
+            guard seen - header == out.count else {
+                throw InputError("\(path): truncated: expected \(out.count) bytes of data for \(dims.map(String.init).joined(separator: "x")), found \(max(seen - header, 0))")
             }
         }
-        guard fsync(fd) == 0 else { throw InputError("\(temp): fsync failed (\(errnoText()))") }
-        close(fd); closed = true
-        let header = try check(temp)
-        guard rename(temp, cached) == 0 else { throw InputError("\(cached): rename failed (\(errnoText()))") }
-        renamed = true
-        return (cached, header.dims, header.size)
     }
 
-    static func cacheRoot() -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let dir = env["DTRAIN_CACHE"], !dir.isEmpty { return dir }
-        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/dtrain" }
-        return "/tmp/dtrain-cache"
+    /// The dimensions from the IDX header of `path` — (count, height, width), or (count, C, H, W)
+    /// when 4 is `allowed` and the magic says 4 — inflating only the first chunk of a .gz file.
+    /// Checks the magic and that the sides are > 0.
+    static func imageDimensions(_ path: String, allowed: ClosedRange<Int> = 3 ... 3) throws -> [Int] {
+        struct Enough: Error {}
+        let longest = 4 + 4 * allowed.upperBound
+        var prefix: [UInt8] = []
+        do {
+            try streamMaybeGzip(path: path) { chunk in
+                prefix.append(contentsOf: chunk.prefix(longest - prefix.count))
+                if prefix.count == longest { throw Enough() }
+            }
+        } catch is Enough {}
+        // the magic's last byte is the dimension count: take it when allowed, else let the check
+        // report the magic of the first allowed count
+        let stated = prefix.count >= 4 ? Int(prefix[3]) : allowed.lowerBound
+        let expect = allowed.contains(stated) ? stated : allowed.lowerBound
+        let header = 4 + 4 * expect
+        prefix = Array(prefix.prefix(header))
+        // the payload size is checked while copying; give checkIDXHeader a total that fits the dims
+        var total = prefix.count
+        if prefix.count == header {
+            let sides = (0 ..< expect).map { d in prefix[4 + 4 * d ..< 8 + 4 * d].reduce(0) { $0 << 8 | Int($1) } }
+            let (product, overflow) = sides.reduce((1, false)) { acc, side in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: side)
+                return (p, acc.1 || o)
+            }
+            if !overflow && product <= Int.max - header { total = header + product }
+        }
+        return try checkIDXHeader(prefix, totalBytes: total, file: path, expectDims: expect).dims
+    }
+
+    /// The canonical absolute path of `path` (symbolic links resolved), or `path` when that fails.
+    private static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The path of `name` under `directory`: the .gz file if it exists, else the raw one.

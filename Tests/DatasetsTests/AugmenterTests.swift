@@ -106,7 +106,7 @@ final class AugmenterTests: XCTestCase {
             let d = far.draw(sample: 1, epoch: epoch)
             guard abs(d.cropX) >= 8 || abs(d.cropY) >= 6 else { continue }
             let x = try gather([1], far, epoch: epoch, normalization: norm)
-            XCTAssertEqual(x, [Float](repeating: (0 - norm.mean) / norm.std, count: set.imageSize))
+            XCTAssertEqual(x, [Float](repeating: (0 - 0.1307) / 0.3081, count: set.imageSize))
             return
         }
         XCTFail("no draw in 20 epochs moved the image out of view")
@@ -120,5 +120,42 @@ final class AugmenterTests: XCTestCase {
         image.withUnsafeMutableBufferPointer { aug.apply($0.baseAddress!, sample: 9, epoch: 1) }
         XCTAssertEqual(Array(image[0..<(w * h)]), Array(image[(w * h)...]))
         XCTAssertNotEqual(Array(image[0..<(w * h)]), plane)
+    }
+
+    /// Three channels (CIFAR-like): random crop with padding and horizontal flip move every plane
+    /// by the draw of (seed, epoch, dataset index), then each channel is normalised with its own
+    /// mean and std — the same numbers as doing it by hand, plane by plane.
+    func testThreeChannelCropAndFlipThenPerChannelNormalisation() throws {
+        let w = 5, h = 4, plane = w * h
+        let pixels = (0 ..< 2 * 3 * plane).map { UInt8(($0 * 29 + 7) % 256) }
+        let rgb = ImageSet(channels: 3, height: h, width: w, pixels: pixels, labels: [3, 9], classes: 10)
+        let norm = Normalization(mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26])
+        let aug = Augmenter(Augmentation(cropPad: 2, flip: true), seed: 11, channels: 3, height: h, width: w)
+        guard let epoch = (1...50).first(where: { e in
+            let d = aug.draw(sample: 1, epoch: e)
+            return d.flip && d.cropX != 0 && d.cropY != 0
+        }) else { return XCTFail("no epoch in 50 drew a flip and a crop on both axes") }
+        let d = aug.draw(sample: 1, epoch: epoch)
+        XCTAssertEqual(d, AugmentDraw(Augmentation(cropPad: 2, flip: true), seed: 11, epoch: epoch, sample: 1))
+
+        var x = [Float](repeating: .nan, count: 3 * plane)
+        var labels: [Int32] = [-1]
+        try [Int32(1)].withUnsafeBufferPointer { idx in
+            try gatherSamples(rgb, indices: idx, into: &x, labels: &labels, normalization: norm, augmenter: aug, epoch: epoch)
+        }
+        var expected: [Float] = []
+        for c in 0 ..< 3 {
+            let source = (0 ..< plane).map { Float(pixels[(3 + c) * plane + $0]) / 255 }
+            var moved = [Float](repeating: .nan, count: plane)
+            for y in 0 ..< h {
+                for x in 0 ..< w {
+                    let sx = x + d.cropX, sy = y + d.cropY
+                    moved[y * w + (w - 1 - x)] = sx >= 0 && sx < w && sy >= 0 && sy < h ? source[sy * w + sx] : 0
+                }
+            }
+            expected += moved.map { ($0 - norm.mean[c]) / norm.std[c] }
+        }
+        XCTAssertEqual(x, expected)
+        XCTAssertEqual(labels, [9])
     }
 }

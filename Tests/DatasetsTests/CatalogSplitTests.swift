@@ -33,7 +33,7 @@ final class CatalogSplitTests: XCTestCase {
         let records = (0 ..< 40).flatMap { CatalogFixtures.cifarRecord(image: $0, labels: [UInt8($0 % 10)]) }
         for batch in 1 ... 5 { try CatalogFixtures.put("\(dir)/data_batch_\(batch).bin", records) }
         let cifar = try DatasetLoader.load(.cifar10, path: dir, split: .train, input: (3, 32, 32)).images
-        XCTAssertFalse(cifar.isFileBacked)
+        XCTAssertTrue(cifar.isMapped)
         try checkSplitAndGather(cifar, validation: 30, "cifar10")
 
         let labels = (0 ..< 60).map { UInt8($0 % 10) }
@@ -47,7 +47,7 @@ final class CatalogSplitTests: XCTestCase {
                                              pixels: (0 ..< 60 * 24).map { UInt8($0 % 253) }, labelBytes: labels, gzip: false)
         }
         let idx = try DatasetLoader.load(.idx, path: dir, split: .train, input: (3, 4, 2)).images
-        XCTAssertTrue(idx.isFileBacked)
+        XCTAssertTrue(idx.isMapped)
         try checkSplitAndGather(idx, validation: 10, "idx 4-D")
     }
 }

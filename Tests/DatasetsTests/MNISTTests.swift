@@ -8,17 +8,21 @@ import XCTest
 
 final class MNISTTests: XCTestCase {
     func testLoadRawAndGzip() throws {
+        try useScratchCache(self)
         for gzip in [false, true] {
             let dir = try scratchDirectory(self)
             let written = try writeSplit(dir, prefix: "t10k", n: 12, gzip: gzip)
             let set = try MNIST.load(directory: dir, split: .test)
+            XCTAssertEqual(try MNIST.load(directory: dir, split: .test).pixels, written.pixels, "loaded again: mapped from the cache")
             XCTAssertEqual([set.count, set.channels, set.height, set.width, set.classes], [12, 1, 4, 3, 10])
-            XCTAssertEqual(try set.pixels, written.pixels)
+            XCTAssertEqual(set.pixels, written.pixels)
+            XCTAssertTrue(set.isMapped)
             XCTAssertEqual(set.labels, written.labels.map(Int32.init))
         }
     }
 
     func testPrefersGzipWhenBothExist() throws {
+        try useScratchCache(self)
         let dir = try scratchDirectory(self)
         try writeSplit(dir, prefix: "train", n: 5, gzip: false)
         try writeSplit(dir, prefix: "train", n: 8, gzip: true)
@@ -26,6 +30,7 @@ final class MNISTTests: XCTestCase {
     }
 
     func testCountMismatchNamesBothFiles() throws {
+        try useScratchCache(self)
         let dir = try scratchDirectory(self)
         try writeSplit(dir, prefix: "train", n: 6, gzip: true, labelCount: 5)
         assertInputError(try MNIST.load(directory: dir, split: .train),
@@ -33,17 +38,20 @@ final class MNISTTests: XCTestCase {
     }
 
     func testLabelOutOfRange() throws {
+        try useScratchCache(self)
         let dir = try scratchDirectory(self)
         try writeSplit(dir, prefix: "t10k", n: 3, gzip: false, labels: [1, 10, 2])
         assertInputError(try MNIST.load(directory: dir, split: .test), mentions: "t10k-labels-idx1-ubyte", "label 10", "0..<10")
     }
 
     func testMissingFiles() throws {
+        try useScratchCache(self)
         let dir = try scratchDirectory(self)
         assertInputError(try MNIST.load(directory: dir, split: .train), mentions: "train-images-idx3-ubyte", "not found")
     }
 
     func testTruncatedGzipInLoad() throws {
+        try useScratchCache(self)
         let dir = try scratchDirectory(self)
         try writeSplit(dir, prefix: "t10k", n: 40, gzip: true)
         let path = dir + "/t10k-images-idx3-ubyte.gz"

@@ -70,3 +70,16 @@ func assertInputError<T>(_ body: @autoclosure () throws -> T, mentions fragments
         XCTFail("expected an InputError, got \(error)", file: file, line: line)
     }
 }
+
+/// Points $DTRAIN_CACHE at a fresh scratch folder for this test (restored when it ends), so the
+/// PixelCache files a test makes are its own and are removed with it. Returns the folder.
+@discardableResult
+func useScratchCache(_ test: XCTestCase) throws -> String {
+    let folder = try scratchDirectory(test) + "/cache"
+    let previous = ProcessInfo.processInfo.environment["DTRAIN_CACHE"]
+    setenv("DTRAIN_CACHE", folder, 1)
+    test.addTeardownBlock {
+        if let previous { setenv("DTRAIN_CACHE", previous, 1) } else { unsetenv("DTRAIN_CACHE") }
+    }
+    return folder
+}

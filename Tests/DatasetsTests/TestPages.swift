@@ -12,9 +12,8 @@ enum MNISTTestDigits {
     static let all: (images: [[Float]], labels: [Int]) = {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
-        guard let set = try? MNIST.load(directory: root + "/data/mnist", split: .test), let bytes = try? set.pixels else {
-            return ([], [])
-        }
+        guard let set = try? MNIST.load(directory: root + "/data/mnist", split: .test) else { return ([], []) }
+        let bytes = set.pixels
         let images = (0..<set.count).map { i in bytes[(i * 784)..<((i + 1) * 784)].map { Float($0) / 255 } }
         return (images, set.labels.map(Int.init))
     }()

@@ -69,6 +69,32 @@ final class CheckpointClassifierTests: XCTestCase {
         }
     }
 
+    /// A colour model saved with per-channel numbers: each input channel is normalised with its own.
+    func testPerChannelNormalisationIsApplied() throws {
+        let (path, config) = try save(modelYAML: """
+              name: colour
+              input: [3, 4, 4]
+              layers:
+                - flatten
+                - linear: {name: fc, out: 10}
+            """, extra: "data: {normalize: {mean: [0.5, 0.25, 0.75], std: [0.25, 0.5, 0.125]}}\n")
+        let classifier = try CheckpointClassifier(checkpoint: path)
+        let pixels = (0 ..< 2 * 48).map { Float($0 % 17) / 16 }
+        let p = classifier.probabilities(pixels, count: 2)
+        let network = Network(plan: try NetworkPlan(config.model))
+        try Checkpoint.load(try Checkpoint.open(path: path, network: network, withMomentum: false), into: network, optimizer: nil)
+        let mean: [Float] = [0.5, 0.25, 0.75], std: [Float] = [0.25, 0.5, 0.125]
+        let x = pixels.enumerated().map { k, v in (v - mean[k % 48 / 16]) / std[k % 48 / 16] }
+        let logits: [Float] = x.withUnsafeBufferPointer { xs in
+            Array(UnsafeBufferPointer(start: network.forward(xs.baseAddress!, batch: 2, context: PassContext.inference), count: 20))
+        }
+        for r in 0 ..< 2 {
+            let z = logits[r * 10 ..< (r + 1) * 10].map(Double.init)
+            let m = z.max()!, e = z.map { exp($0 - m) }, s = e.reduce(0, +)
+            for j in 0 ..< 10 { XCTAssertEqual(Double(p[r * 10 + j]), e[j] / s, accuracy: 1e-5, "row \(r) class \(j)") }
+        }
+    }
+
     func testAModelOfAnotherInputShapeIsRefusedNamingTheCheckpoint() throws {
         let path = try save(modelYAML: """
               name: colour

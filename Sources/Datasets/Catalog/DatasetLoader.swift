@@ -1,9 +1,9 @@
 // The one entry point from a dataset's name to its images: which reader a DatasetName uses, which
 // files it reads (for the all-ranks checksum), and the single funnel every decoded dataset goes
-// through (`materialise`). Raw MNIST-family IDX stays file-backed (read per image with pread);
-// EMNIST (transposed), CIFAR and image folders are decoded into memory through `materialise`,
-// whose key names the source files (path, size, mtime) and the decode parameters, so that a
-// shared cache can stand in for the decode later without any reader changing.
+// through (`materialise`). MNIST-family IDX images are copied into the node's PixelCache as they
+// are (MNIST.loadPair); EMNIST (transposed), CIFAR and image folders are decoded through
+// `materialise`, whose key names the source files (path, size, mtime) and the decode
+// parameters: the first process on a node decodes, every later one maps the cached result.
 
 import Core
 import Foundation
@@ -55,11 +55,11 @@ public enum DatasetLoader {
         }
     }
 
-    /// The funnel for every dataset decoded into memory: `build` decodes it; `key` identifies the
-    /// result (see `materialiseKey`). Today it always decodes; a node-shared cache keyed by `key`
-    /// belongs here and nowhere else.
+    /// The funnel for every decoded dataset: its pixels and labels cached under `key` in the
+    /// node's PixelCache (see `materialiseKey`) and mapped; `build` decodes it into memory only
+    /// when no valid cache file exists, once per node.
     static func materialise(key: String, build: () throws -> ImageSet) throws -> ImageSet {
-        try build()
+        try PixelCache.labelledSet(key: key, build: build)
     }
 
     /// A key that changes whenever the decoded result could: `what` (dataset, split and decode
@@ -76,10 +76,4 @@ public enum DatasetLoader {
         }
         return what + "-" + hex16(h)
     }
-}
-
-/// `v` as 16 lower-case hex digits.
-func hex16(_ v: UInt64) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
 }

@@ -11,9 +11,6 @@ enum EMNIST {
     static func imagesFile(_ split: EMNISTSplit, _ part: DataSplit) -> String { "emnist-\(split.rawValue)-\(part.rawValue)-images-idx3-ubyte" }
     static func labelsFile(_ split: EMNISTSplit, _ part: DataSplit) -> String { "emnist-\(split.rawValue)-\(part.rawValue)-labels-idx1-ubyte" }
 
-    /// Images transposed in chunks of this many (the chunk buffer is chunk x imageSize bytes).
-    static let chunkImages = 1024
-
     static func classNames(_ split: EMNISTSplit) -> [String] {
         let digits = (0 ..< 10).map(String.init)
         let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".map(String.init)
@@ -32,12 +29,11 @@ enum EMNIST {
         let key = try DatasetLoader.materialiseKey("emnist-\(split.rawValue)-\(part.rawValue)", files: [imagesPath, labelsPath])
         let set = try DatasetLoader.materialise(key: key) {
             let labels = try readLabels(labelsPath, split: split)
-            let (raw, dims, header) = try MNIST.rawImageFile(imagesPath)
+            let dims = try MNIST.imageDimensions(imagesPath)
             guard dims[0] == labels.count else {
                 throw InputError("\(imagesPath) has \(dims[0]) images but \(labelsPath) has \(labels.count) labels: expected equal counts")
             }
-            let pixels = try readTransposed(PixelFile(path: raw, payloadOffset: header, imageSize: dims[1] * dims[2]),
-                                            count: dims[0], rows: dims[1], columns: dims[2])
+            let pixels = try readTransposed(imagesPath, count: dims[0], rows: dims[1], columns: dims[2])
             return ImageSet(channels: 1, height: dims[2], width: dims[1], pixels: pixels, labels: labels, classes: split.classes)
         }
         return LabelledImages(images: set, classNames: classNames(split))
@@ -54,26 +50,29 @@ enum EMNIST {
         return idx.bytes.map { Int32($0) - Int32(shift) }
     }
 
-    /// All `count` images of `file`, each stored (rows, columns), returned transposed:
-    /// (count, columns, rows) with out[i][c][r] = stored[i][r][c].
-    static func readTransposed(_ file: PixelFile, count: Int, rows: Int, columns: Int) throws -> [UInt8] {
-        let size = rows * columns
+    /// All `count` images of the IDX file `path` (gzipped or raw; header checked by the caller),
+    /// each stored (rows, columns), returned transposed: (count, columns, rows) with
+    /// out[i][c][r] = stored[i][r][c]. The file is streamed; a size that does not match is an InputError.
+    static func readTransposed(_ path: String, count: Int, rows: Int, columns: Int) throws -> [UInt8] {
+        let size = rows * columns, header = 4 + 4 * 3
         var pixels = [UInt8](repeating: 0, count: count * size)
-        let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkImages * size)
-        defer { chunk.deallocate() }
+        var seen = 0                                   // bytes of the (inflated) file so far
         try pixels.withUnsafeMutableBufferPointer { out in
-            var first = 0
-            while first < count {
-                let n = min(chunkImages, count - first)
-                try file.read(image: first, count: n, into: chunk)
-                for i in 0 ..< n {
-                    let src = chunk + i * size, dst = out.baseAddress! + (first + i) * size
-                    for r in 0 ..< rows {
-                        for c in 0 ..< columns { dst[c * rows + r] = src[r * columns + c] }
+            try streamMaybeGzip(path: path) { chunk in
+                for k in 0 ..< chunk.count {
+                    let at = seen + k - header          // offset in the stored payload
+                    guard at >= 0 else { continue }
+                    guard at < out.count else {
+                        throw InputError("\(path): trailing data: expected \(out.count) bytes of data for \(count)x\(rows)x\(columns)")
                     }
+                    let image = at / size, r = (at % size) / columns, c = at % columns
+                    out[image * size + c * rows + r] = chunk[k]
                 }
-                first += n
+                seen += chunk.count
             }
+        }
+        guard seen - header == pixels.count else {
+            throw InputError("\(path): truncated: expected \(pixels.count) bytes of data for \(count)x\(rows)x\(columns), found \(max(seen - header, 0))")
         }
         return pixels
     }

@@ -2,8 +2,8 @@
 // train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each gzipped or raw):
 // MNIST, Fashion-MNIST and KMNIST (10 classes each), and `idx`, any such pair. For `idx` the class
 // count is the largest label in either split's label file + 1 (so train and test agree), and the
-// image file is (count, H, W), one channel, or (count, C, H, W). All stay file-backed (pread per
-// image); a .gz image file is inflated once into the raw cache (MNIST.rawImageFile).
+// image file is (count, H, W), one channel, or (count, C, H, W). The images are copied (a .gz
+// inflated) once into the node's PixelCache and mapped from there (MNIST.loadPair).
 
 import Core
 

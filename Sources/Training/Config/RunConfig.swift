@@ -14,7 +14,10 @@ public struct RunConfig {
         public var dataset: DatasetName = .mnist
         public var path: String = "data/mnist"
         public var validation: Int = 5000
+        /// Per-channel normalisation (nil: pixels in [0, 1]); see NormalizeConfig.swift.
         public var normalize: Normalization? = nil
+        /// data.normalize: auto not yet measured (RunConfig.resolveNormalization, done by Trainer).
+        public var normalizeAuto = false
         /// For 1-output (logistic) models: the digit that counts as the positive class.
         public var positiveClass: Int? = nil
         /// Training-time augmentation (data.augment; nil: none).
@@ -78,7 +81,12 @@ public struct RunConfig {
         let label = "\(point.path) (saved config)"
         var tree = try ConfigValue.parse(yaml: point.configYAML, file: label)
         try applyOverrides(overrides, to: &tree)
-        return try parse(tree, file: label)
+        let config = try parse(tree, file: label)
+        // training resolves auto before it saves: a checkpoint's model was trained on numbers
+        guard !config.data.normalizeAuto else {
+            throw InputError("\(label): data.normalize: auto was never measured; expected {mean, std} numbers in a checkpoint's config")
+        }
+        return config
     }
 
     /// Keeps the checkpoint's global batch at this world size (the same global batch sequence
@@ -139,12 +147,7 @@ public struct RunConfig {
             }
             if let v = dm["path"] { config.data.path = try v.string() }
             if let v = dm["validation"] { config.data.validation = try v.nonNegativeInt() }
-            if let v = dm["normalize"] {
-                let nm = try v.map(allowed: ["mean", "std"])
-                let std = try nm.required("std").double()
-                guard std > 0 else { throw nm["std"]!.fail("a positive std") }
-                config.data.normalize = Normalization(mean: Float(try nm.required("mean").double()), std: Float(std))
-            }
+            if let v = dm["normalize"] { try parseNormalize(v, channels: model.input.c, into: &config.data) }
             if let v = dm["positive_class"] { config.data.positiveClass = try v.nonNegativeInt() }
             if let v = dm["augment"] { config.data.augment = try parseAugmentation(v) }
         }

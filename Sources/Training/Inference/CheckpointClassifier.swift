@@ -67,12 +67,13 @@ public final class CheckpointClassifier {
         precondition(pixels.count == count * size, "CheckpointClassifier: \(pixels.count) values for \(count) images of \(size)")
         var out = [Float](repeating: 0, count: count * classes)
         var x = [Float](repeating: 0, count: min(count, chunk) * size)
+        let plane = input.h * input.w
         var start = 0
         while start < count {
             let n = min(chunk, count - start)
             for i in 0 ..< n * size {
                 let v = pixels[start * size + i]
-                x[i] = normalization.map { (v - $0.mean) / $0.std } ?? v
+                x[i] = normalization?.apply(v, channel: i % size / plane) ?? v
             }
             let logits = x.withUnsafeBufferPointer { network.forward($0.baseAddress!, batch: n, context: .inference) }
             for r in 0 ..< n { softmax(logits + r * classes, into: &out, at: (start + r) * classes) }

@@ -39,7 +39,7 @@ public final class BatchLoader {
     deinit { labels.deallocate(); sampleIDs.deallocate() }
 
     /// Loads the samples whose dataset indices are `indices` (at most `capacity`), augmented as in
-    /// `epoch` when the loader augments; a failed read of a file-backed set throws.
+    /// `epoch` when the loader augments (a copy from memory or the shared mapping; nothing throws today).
     public func load(_ indices: UnsafeBufferPointer<Int32>, epoch: Int = 0) throws {
         let n = indices.count
         sampleIDs.update(from: indices.baseAddress!, count: n)

@@ -46,6 +46,8 @@ public final class Trainer {
     public var isRoot: Bool { comm.rank == 0 }
 
     public init(config: RunConfig, comm: Communicator, data: TrainingData, quiet: Bool = false) throws {
+        var config = config
+        try config.resolveNormalization(train: data.train)      // data.normalize: auto -> numbers
         self.config = config
         self.comm = comm
         self.data = data

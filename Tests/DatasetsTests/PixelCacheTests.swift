@@ -1,0 +1,181 @@
+// PixelCache: a key's pixels are built once by `fill` and mapped from then on; a short or damaged
+// cache file is rebuilt; a failed fill leaves nothing behind; builders racing on one key (threads
+// with separate lock descriptors, as processes have) fill it once and all map the one file; a
+// mapped set gathers exactly as the same set in memory; per-channel statistics (data.normalize:
+// auto) against a hand computation, cached next to the pixels.
+
+import Core
+import Datasets
+import Foundation
+import XCTest
+
+final class PixelCacheTests: XCTestCase {
+    /// Counts fills across threads.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var n = 0
+        func add() { lock.lock(); n += 1; lock.unlock() }
+        var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    }
+
+    /// 7 images of 3x2x4 with pixel (i, k) = (i * 31 + k * 5) mod 256.
+    let pattern: [UInt8] = (0 ..< 7 * 24).map { (k: Int) -> UInt8 in UInt8((k / 24 * 31 + k % 24 * 5) % 256) }
+    let labels: [Int32] = [0, 1, 2, 3, 4, 5, 6]
+
+    func cached(_ key: String, fills: Counter, pixels: [UInt8]? = nil) throws -> ImageSet {
+        let source = pixels ?? pattern
+        return try PixelCache.imageSet(key: key, labels: labels, classes: 10, channels: 3, height: 2, width: 4) { out in
+            fills.add()
+            XCTAssertEqual(out.count, source.count)
+            _ = out.update(from: source)
+        }
+    }
+
+    func cacheFiles(_ folder: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasSuffix(".lock") }.sorted()
+    }
+
+    func testBuildsOnceThenMaps() throws {
+        let folder = try useScratchCache(self)
+        let fills = Counter()
+        let first = try cached("test|a", fills: fills)
+        XCTAssertTrue(first.isMapped)
+        XCTAssertEqual([first.count, first.channels, first.height, first.width], [7, 3, 2, 4])
+        XCTAssertEqual(first.pixels, pattern)
+        XCTAssertEqual(first.labels, labels)
+        let again = try cached("test|a", fills: fills, pixels: [UInt8](repeating: 9, count: pattern.count))
+        XCTAssertEqual(fills.value, 1, "the second load maps the file the first one wrote")
+        XCTAssertEqual(again.pixels, pattern)
+        XCTAssertEqual(try cacheFiles(folder).count, 1)
+        XCTAssertEqual(first.subset(2 ..< 5).pixels, Array(pattern[2 * 24 ..< 5 * 24]))
+        XCTAssertTrue(first.subset(2 ..< 5).isMapped)
+        _ = try cached("test|b", fills: fills)
+        XCTAssertEqual(fills.value, 2, "another key, another file")
+        XCTAssertEqual(try cacheFiles(folder).count, 2)
+    }
+
+    /// A cache file that is short, has a damaged header, or holds another shape is rebuilt.
+    func testShortOrDamagedFileIsRebuilt() throws {
+        let folder = try useScratchCache(self)
+        let fills = Counter()
+        do { _ = try cached("test|damage", fills: fills) }         // unmapped again at the end of this scope
+        let file = folder + "/" + (try cacheFiles(folder)).first!
+        let full = try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int
+        XCTAssertEqual(full, 4096 + pattern.count)
+
+        XCTAssertEqual(truncate(file, off_t(full - 1)), 0)
+        XCTAssertEqual(try cached("test|damage", fills: fills).pixels, pattern)
+        XCTAssertEqual(fills.value, 2, "a short file is rebuilt")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int, full)
+
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: file))
+        try handle.write(contentsOf: Foundation.Data("XXXX".utf8))    // over the magic
+        try handle.close()
+        XCTAssertEqual(try cached("test|damage", fills: fills).pixels, pattern)
+        XCTAssertEqual(fills.value, 3, "a damaged header is rebuilt")
+
+        let other = try PixelCache.imageSet(key: "test|damage", labels: labels, classes: 10, channels: 1, height: 6, width: 4) {
+            fills.add(); _ = $0.update(from: pattern)
+        }
+        XCTAssertEqual(fills.value, 4, "the same key with another shape is rebuilt")
+        XCTAssertEqual(other.pixels, pattern)
+        XCTAssertEqual(try cacheFiles(folder), [(file as NSString).lastPathComponent], "no temporary file is left")
+    }
+
+    func testFailedFillLeavesNoFile() throws {
+        let folder = try useScratchCache(self)
+        assertInputError(try PixelCache.imageSet(key: "test|fails", labels: labels, classes: 10, channels: 3, height: 2, width: 4) { _ in
+            throw InputError("source.bin: truncated")
+        }, mentions: "source.bin")
+        XCTAssertEqual(try cacheFiles(folder), [])
+        assertInputError(try PixelCache.imageSet(key: "test|zero", labels: labels, classes: 10, channels: 0, height: 2, width: 4) { _ in },
+                         mentions: "test|zero", "0x2x4")
+    }
+
+    /// Four builders at once (threads, each with its own lock descriptor, as separate processes
+    /// would have): one fills, the others wait on the lock and map its file.
+    func testConcurrentBuildersFillOnce() throws {
+        let folder = try useScratchCache(self)
+        let fills = Counter()
+        let results = (0 ..< 4).map { _ in Counter() }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            let set = try? PixelCache.imageSet(key: "test|race", labels: labels, classes: 10, channels: 3, height: 2, width: 4) { out in
+                fills.add()
+                usleep(100_000)                 // hold the lock long enough for the others to queue on it
+                _ = out.update(from: pattern)
+            }
+            if set?.pixels == pattern && set?.isMapped == true { results[t].add() }
+        }
+        XCTAssertEqual(results.map(\.value), [1, 1, 1, 1], "every builder got the pixels")
+        XCTAssertEqual(fills.value, 1, "exactly one builder filled the file")
+        XCTAssertEqual(try cacheFiles(folder).count, 1)
+    }
+
+    /// A mapped set gathers bit for bit as the same set in memory: plain, normalised per channel,
+    /// and augmented.
+    func testMappedGatherEqualsMemoryGather() throws {
+        try useScratchCache(self)
+        let memory = ImageSet(channels: 3, height: 2, width: 4, pixels: pattern, labels: labels, classes: 10)
+        let mapped = try PixelCache.imageSet(key: "test|gather", from: memory)
+        XCTAssertTrue(mapped.isMapped)
+        let indices: [Int32] = [6, 0, 3, 3, 1]
+        let norm = Normalization(mean: [0.4, 0.5, 0.6], std: [0.2, 0.3, 0.25])
+        let augmenter = Augmenter(Augmentation(cropPad: 1, flip: true), seed: 5, channels: 3, height: 2, width: 4)
+        for (normalization, aug) in [(nil, nil), (norm, nil), (norm, augmenter)] as [(Normalization?, Augmenter?)] {
+            func gather(_ set: ImageSet) throws -> ([Float], [Int32]) {
+                var x = [Float](repeating: .nan, count: indices.count * set.imageSize)
+                var got = [Int32](repeating: -1, count: indices.count)
+                try indices.withUnsafeBufferPointer {
+                    try gatherSamples(set, indices: $0, into: &x, labels: &got, normalization: normalization, augmenter: aug, epoch: 2)
+                }
+                return (x, got)
+            }
+            let (a, la) = try gather(memory), (b, lb) = try gather(mapped)
+            XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern))
+            XCTAssertEqual(la, [6, 0, 3, 3, 1])
+            XCTAssertEqual(lb, la)
+            XCTAssertFalse(a.contains { $0.isNaN })
+        }
+        let part = mapped.subset(1 ..< 4), memoryPart = memory.subset(1 ..< 4)
+        XCTAssertEqual(part.pixels, memoryPart.pixels)
+    }
+
+    /// data.normalize: auto's numbers: population mean and std per channel of p / 255, by hand.
+    func testChannelStatisticsAgainstHandComputation() throws {
+        let folder = try useScratchCache(self)
+        let memory = ImageSet(channels: 3, height: 2, width: 4, pixels: pattern, labels: labels, classes: 10)
+        func byHand(_ set: ImageSet) -> (mean: [Double], std: [Double]) {
+            var mean: [Double] = [], std: [Double] = []
+            let pixels = set.pixels
+            for c in 0 ..< 3 {
+                var values: [Double] = []
+                for i in 0 ..< set.count { for k in 0 ..< 8 { values.append(Double(pixels[i * 24 + c * 8 + k]) / 255) } }
+                let m = values.reduce(0, +) / Double(values.count)
+                mean.append(m)
+                std.append((values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count)).squareRoot())
+            }
+            return (mean, std)
+        }
+        let hand = byHand(memory)
+        let measured = try Normalization.measured(from: memory, key: "run.yaml: data.normalize")
+        for c in 0 ..< 3 {
+            XCTAssertEqual(Double(measured.mean[c]), hand.mean[c], accuracy: 1e-6)
+            XCTAssertEqual(Double(measured.std[c]), hand.std[c], accuracy: 1e-6)
+        }
+        XCTAssertNotEqual(measured.mean[0], measured.mean[1])
+
+        // a mapped training split: the same numbers, then read from the file cached next to the pixels
+        let mapped = try PixelCache.imageSet(key: "test|stats", from: memory).subset(0 ..< 5)
+        let first = try Normalization.measured(from: mapped, key: "run.yaml: data.normalize")
+        let partHand = byHand(memory.subset(0 ..< 5))
+        for c in 0 ..< 3 { XCTAssertEqual(Double(first.mean[c]), partHand.mean[c], accuracy: 1e-6) }
+        let stats = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.contains(".stats-0-5") })
+        try Foundation.Data("mean 0.5 0.25 0.125\nstd 1 2 4\n".utf8).write(to: URL(fileURLWithPath: folder + "/" + stats))
+        XCTAssertEqual(try Normalization.measured(from: mapped, key: "k"), Normalization(mean: [0.5, 0.25, 0.125], std: [1, 2, 4]),
+                       "the cached numbers are used")
+
+        let flat = ImageSet(channels: 1, height: 1, width: 2, pixels: [7, 7, 7, 7], labels: [0, 1], classes: 10)
+        assertInputError(try Normalization.measured(from: flat, key: "run.yaml: data.normalize"),
+                         mentions: "run.yaml: data.normalize", "channel 0", "constant")
+    }
+}
