@@ -54,6 +54,33 @@ final class PixelCacheTests: XCTestCase {
         XCTAssertEqual(try cacheFiles(folder).count, 2)
     }
 
+    /// A labelled set (a decoded dataset) is built once and mapped with its labels from then on;
+    /// a label out of range in the file (damage) makes it be rebuilt.
+    func testLabelledSetIsBuiltOnceAndKeepsItsLabels() throws {
+        let folder = try useScratchCache(self)
+        let fills = Counter()
+        let source = ImageSet(channels: 3, height: 2, width: 4, pixels: pattern, labels: [6, 5, 4, 3, 2, 1, 0], classes: 7)
+        func load() throws -> ImageSet { try PixelCache.labelledSet(key: "test|labelled") { fills.add(); return source } }
+        let first = try load()
+        XCTAssertTrue(first.isMapped)
+        XCTAssertEqual(first.pixels, pattern)
+        XCTAssertEqual(first.labels, source.labels)
+        XCTAssertEqual(first.classes, 7)
+        XCTAssertEqual(try load().labels, source.labels)
+        XCTAssertEqual(fills.value, 1, "the second load maps the file, labels included")
+        let file = folder + "/" + (try cacheFiles(folder)).first!
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int, 4096 + pattern.count + 4 * 7)
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: file))
+        try handle.seek(toOffset: UInt64(4096 + pattern.count))
+        try handle.write(contentsOf: Foundation.Data([99, 0, 0, 0]))     // label 99 of 7 classes
+        try handle.close()
+        XCTAssertEqual(try load().labels, source.labels)
+        XCTAssertEqual(fills.value, 2, "a file with a label out of range is rebuilt")
+        XCTAssertThrowsError(try PixelCache.labelledSet(key: "test|none") {
+            ImageSet(channels: 1, height: 1, width: 1, pixels: [], labels: [], classes: 0)
+        })
+    }
+
     /// A cache file that is short, has a damaged header, or holds another shape is rebuilt.
     func testShortOrDamagedFileIsRebuilt() throws {
         let folder = try useScratchCache(self)
