@@ -52,7 +52,7 @@ final class CheckpointClassifierTests: XCTestCase {
 
         // the same network, loaded independently, on the normalised pixels
         let network = Network(plan: try NetworkPlan(config.model))
-        try Checkpoint.load(try Checkpoint.open(path: path, network: network, withMomentum: false), into: network, optimizer: nil)
+        try Checkpoint.load(try Checkpoint.open(path: path, network: network, optimizer: nil), into: network, optimizer: nil)
         let x = pixels.map { ($0 - 0.5) / 0.25 }
         let logits: [Float] = x.withUnsafeBufferPointer { xs in
             let out = network.forward(xs.baseAddress!, batch: n, context: PassContext.inference)

@@ -21,7 +21,8 @@ extension Trainer {
             config: config.resolvedYAML, epoch: epoch, step: step, seed: config.seed, worldSize: comm.size,
             batchSize: t.batchSize, globalBatch: comm.size * t.batchSize * t.accumulate, model: config.model.name,
             dtrainVersion: dtrainVersion, valAccuracy: validation, bestValAccuracy: bestValidation.isFinite ? bestValidation : nil,
-            allreduce: t.allreduce.rawValue, exactShift: exactShift ?? 24, partialEpoch: partial).strings
+            allreduce: t.allreduce.rawValue, exactShift: exactShift ?? 24, partialEpoch: partial,
+            optimizer: optimizer.kind.rawValue, optimizerStep: optimizer.stepCount).strings
         let folder = config.output
         let midEpoch = step % shards.stepsPerEpoch != 0     // every_steps, or a run cut short by max_steps
         let name = midEpoch ? String(format: "checkpoint-step%07d.safetensors", step)
