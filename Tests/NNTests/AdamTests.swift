@@ -126,7 +126,7 @@ final class AdamTests: XCTestCase {
             g.withUnsafeBufferPointer { first.step(parameters: p.pointer, gradients: $0.baseAddress!, count: 3, lr: 0.1, gradScale: 1) }
         }
         let second = adam(wd: 0.01)
-        for (a, b) in zip(first.state, second.state) { b.buffer.update(fromContentsOf: a.buffer) }
+        for (a, b) in zip(first.state, second.state) { _ = b.buffer.update(fromContentsOf: a.buffer) }
         second.stepCount = first.stepCount
         var after: [[Float]] = []
         for g in grads.dropFirst(2) {

@@ -205,6 +205,8 @@ public final class Trainer {
         strategy.enterTogether()
         clock.exchangeEntered = monotonicSeconds()
         let lr = schedule.at(step: step)
+        // before the exchange: the coordinator updates inside it
+        if let momentum = schedule.momentum(step: step) { optimizer.setMomentum(momentum) }
         strategy.exchange(passes, lr: Float(lr))
         clock.exchanged = monotonicSeconds()
         let stats = buffer.statistics
@@ -214,7 +216,6 @@ public final class Trainer {
             for o in observers { try? o.runFinished(steps: step) }
             throw TrainingDiverged(step: step + 1, epoch: epoch, loss: stats.meanLoss)
         }
-        if let momentum = schedule.momentum(step: step) { optimizer.setMomentum(momentum) }
         strategy.update(lr: Float(lr))
         clock.updated = monotonicSeconds()
         sums.add(stats, clock, updateIsBroadcast: strategy.updateIsBroadcast)
