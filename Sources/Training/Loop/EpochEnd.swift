@@ -4,7 +4,7 @@
 // train.eval_every = n evaluates after epochs n, 2n, ... and always after the last one (0: only
 // the last). An epoch without evaluation still writes its metrics.jsonl row, with the keys
 // val_loss, val_accuracy, test_loss, test_accuracy and test_top5 present and null (readers get
-// nil / NaN), eval_seconds 0; its checkpoints are written but cannot become best.safetensors.
+// nil / NaN) and eval_seconds near 0; its checkpoints are written but cannot become best.safetensors.
 
 import Core
 import Foundation
