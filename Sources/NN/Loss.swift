@@ -1,5 +1,7 @@
 // Losses over a batch of logits (N, K) and integer labels (N).
-//   softmax cross-entropy : loss_b = logsumexp(z_b) - z_b[label_b];  dz = (softmax(z) - onehot) * scale
+//   softmax cross-entropy : loss_b = logsumexp(z_b) - sum_j q_j z_b[j];  dz = (softmax(z) - q) * scale,
+//                           q = (1 - eps) onehot(label_b) + eps / K  (label smoothing eps, PyTorch's
+//                           CrossEntropyLoss(label_smoothing=eps); eps = 0: q = onehot)
 //   logistic (K == 1)     : loss_b = softplus(z_b) - t_b z_b, t_b in {0, 1};  dz = (sigmoid(z) - t) * scale
 // `scale` is 1/N for a mean over the local batch. Returned sums are over the batch (not means), so
 // that ranks can add them with an allreduce.
@@ -27,10 +29,11 @@ public struct LossStats: Equatable, Sendable {
 
 extension LossFunction {
     /// Computes the loss statistics of `n` samples and, if `gradient` is given, writes dL/dz * scale.
-    /// `predictions`, if given, receives the arg-max class of each sample.
+    /// `predictions`, if given, receives the arg-max class of each sample. `labelSmoothing` in
+    /// [0, 1) applies to softmax cross-entropy only (the logistic loss ignores it).
     public func evaluate(logits z: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batch n: Int, classes k: Int,
                          gradient: UnsafeMutablePointer<Float>? = nil, scale: Float = 1,
-                         predictions: UnsafeMutablePointer<Int32>? = nil) -> LossStats {
+                         predictions: UnsafeMutablePointer<Int32>? = nil, labelSmoothing: Float = 0) -> LossStats {
         var stats = LossStats()
         stats.count = n
         switch self {
@@ -55,7 +58,15 @@ extension LossFunction {
                 var sum: Double = 0
                 for j in 0..<k { sum += Double(expf(row[j] - maxV)) }
                 let logSum = log(sum) + Double(maxV)
-                stats.lossSum += logSum - Double(row[label])
+                if labelSmoothing == 0 {
+                    stats.lossSum += logSum - Double(row[label])
+                } else {
+                    // (1 - eps) (logSum - z_label) + (eps / K) sum_j (logSum - z_j)
+                    var rowSum: Double = 0
+                    for j in 0..<k { rowSum += Double(row[j]) }
+                    let eps = Double(labelSmoothing)
+                    stats.lossSum += logSum - (1 - eps) * Double(row[label]) - eps / Double(k) * rowSum
+                }
                 if arg == label { stats.correct += 1 }
                 // rank of the label: how many logits beat it (ties resolved in the label's favour)
                 var above = 0
@@ -64,8 +75,14 @@ extension LossFunction {
                 predictions?[b] = Int32(arg)
                 if let g = gradient {
                     let gr = g + b * k
-                    for j in 0..<k { gr[j] = Float(exp(Double(row[j]) - logSum)) * scale }
-                    gr[label] -= scale
+                    if labelSmoothing == 0 {
+                        for j in 0..<k { gr[j] = Float(exp(Double(row[j]) - logSum)) * scale }
+                        gr[label] -= scale
+                    } else {
+                        let uniform = Double(labelSmoothing) / Double(k), onLabel = 1 - Double(labelSmoothing)
+                        for j in 0..<k { gr[j] = Float(exp(Double(row[j]) - logSum) - uniform) * scale }
+                        gr[label] -= Float(onLabel) * scale
+                    }
                 }
             }
         }

@@ -17,14 +17,17 @@ public struct MemoryEstimate: Sendable {
     public mutating func add(_ name: String, bytes: Int) { parts.append((name, max(bytes, 0))) }
 
     /// The model's share at `batch` samples a pass: parameters, gradients (+ the 3 statistics
-    /// floats), SGD momentum, the exact strategy's 64-bit fixed-point buffer when asked,
-    /// activations and their gradients for every node, and every layer's workspaces.
-    public static func model(_ plan: NetworkPlan, batch: Int, exactStrategy: Bool = false) -> MemoryEstimate {
+    /// floats), the optimiser's state (SGD's momentum, or Adam's two moments), the exact strategy's
+    /// 64-bit fixed-point buffer when asked, activations and their gradients for every node, and
+    /// every layer's workspaces.
+    public static func model(_ plan: NetworkPlan, batch: Int, exactStrategy: Bool = false,
+                             optimizer: OptimizerKind = .sgd) -> MemoryEstimate {
         let p = plan.parameterCount
         var e = MemoryEstimate()
         e.add("params", bytes: 4 * p)
         e.add("grads", bytes: 4 * (p + ExchangeBuffer.statisticsCount))
-        e.add("momentum", bytes: 4 * p)
+        let states = optimizer.stateSuffixes.count
+        e.add(states == 1 ? "momentum" : "\(optimizer.rawValue) moments", bytes: 4 * p * states)
         if exactStrategy { e.add("fixed-point sums", bytes: 8 * (p + 5)) }
         let outputs = plan.nodes.indices.map { plan.outputShape(of: $0).count }
         // every node's output and its gradient, and the fan-out scratch (Network)

@@ -117,7 +117,7 @@ final class TorchCheckpointTests: XCTestCase {
         var config = try RunConfig.fromCheckpoint(point, overrides: [])
         config.data.path = mnistFolder
         let network = Network(plan: try NetworkPlan(config.model))
-        let file = try Checkpoint.open(path: point.path, network: network, withMomentum: false)
+        let file = try Checkpoint.open(path: point.path, network: network, optimizer: nil)
         try Checkpoint.load(file, into: network, optimizer: nil)
         let test = try MNIST.load(directory: config.data.path, split: .test)
         let loader = BatchLoader(set: test, capacity: n, normalization: config.data.normalize, positiveClass: config.data.positiveClass)

@@ -9,6 +9,7 @@ import Core
 import Foundation
 import XCTest
 import NN
+import TestSupport
 
 final class GraphZooTests: XCTestCase {
     /// Table 1's inception rows: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj, and the

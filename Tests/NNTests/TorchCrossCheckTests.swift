@@ -8,6 +8,7 @@ import Core
 import Foundation
 import XCTest
 import NN
+import TestSupport
 
 final class TorchCrossCheckTests: XCTestCase {
     private static let script = """

@@ -52,7 +52,7 @@ final class CheckpointClassifierTests: XCTestCase {
 
         // the same network, loaded independently, on the normalised pixels
         let network = Network(plan: try NetworkPlan(config.model))
-        try Checkpoint.load(try Checkpoint.open(path: path, network: network, withMomentum: false), into: network, optimizer: nil)
+        try Checkpoint.load(try Checkpoint.open(path: path, network: network, optimizer: nil), into: network, optimizer: nil)
         let x = pixels.map { ($0 - 0.5) / 0.25 }
         let logits: [Float] = x.withUnsafeBufferPointer { xs in
             let out = network.forward(xs.baseAddress!, batch: n, context: PassContext.inference)
@@ -82,7 +82,7 @@ final class CheckpointClassifierTests: XCTestCase {
         let pixels = (0 ..< 2 * 48).map { Float($0 % 17) / 16 }
         let p = classifier.probabilities(pixels, count: 2)
         let network = Network(plan: try NetworkPlan(config.model))
-        try Checkpoint.load(try Checkpoint.open(path: path, network: network, withMomentum: false), into: network, optimizer: nil)
+        try Checkpoint.load(try Checkpoint.open(path: path, network: network, optimizer: nil), into: network, optimizer: nil)
         let mean: [Float] = [0.5, 0.25, 0.75], std: [Float] = [0.25, 0.5, 0.125]
         let x = pixels.enumerated().map { k, v in (v - mean[k % 48 / 16]) / std[k % 48 / 16] }
         let logits: [Float] = x.withUnsafeBufferPointer { xs in

@@ -4,7 +4,9 @@
 // checkpoint stops with an InputError naming the file, the key and the value (exit 2), never a trap
 // later: step >= 0, epoch >= 1 and consistent with step, world_size >= 1, batch sizes >= 1 and
 // global_batch a multiple of batch_size, exact_shift in 0...60, accuracies in [0, 100], the
-// partial-epoch sums finite and >= 0 with one rank_correct <= rank_seen pair per rank.
+// partial-epoch sums finite and >= 0 with one rank_correct <= rank_seen pair per rank, optimizer
+// one of sgd, adam, adamw (absent: sgd, what older checkpoints hold) and optimizer_step, the
+// optimiser's update count (Adam's bias correction), in 0...2^31-1 (absent: 0).
 
 import Foundation
 
@@ -39,15 +41,20 @@ public struct CheckpointMetadata: Equatable, Sendable {
     /// checkpoints written before datasets had names; readers then print label numbers.
     public var classNames: [String]?
     public static let maxClassNames = 100_000, maxClassNameBytes = 256
+    public static let optimizers = ["sgd", "adam", "adamw"]
+    public var optimizer: String               // whose state the tensors optimizer.* hold
+    public var optimizerStep: Int              // the optimiser's updates so far
 
     public init(config: String, epoch: Int, step: Int, seed: UInt64, worldSize: Int, batchSize: Int, globalBatch: Int,
                 model: String, dtrainVersion: String, valAccuracy: Double?, bestValAccuracy: Double?, allreduce: String,
-                exactShift: Int, partialEpoch: PartialEpoch?, classNames: [String]? = nil) {
+                exactShift: Int, partialEpoch: PartialEpoch?, optimizer: String = "sgd", optimizerStep: Int = 0,
+                classNames: [String]? = nil) {
         self.classNames = classNames
         self.config = config; self.epoch = epoch; self.step = step; self.seed = seed; self.worldSize = worldSize
         self.batchSize = batchSize; self.globalBatch = globalBatch; self.model = model; self.dtrainVersion = dtrainVersion
         self.valAccuracy = valAccuracy; self.bestValAccuracy = bestValAccuracy; self.allreduce = allreduce
         self.exactShift = exactShift; self.partialEpoch = partialEpoch
+        self.optimizer = optimizer; self.optimizerStep = optimizerStep
     }
 
     /// The map written into the safetensors header.
@@ -59,6 +66,7 @@ public struct CheckpointMetadata: Equatable, Sendable {
             "val_accuracy": valAccuracy.map { String(format: "%.4f", $0) } ?? "",
             "best_val_accuracy": bestValAccuracy.map { String($0) } ?? "",
             "allreduce": allreduce, "exact_shift": String(exactShift),
+            "optimizer": optimizer, "optimizer_step": String(optimizerStep),
         ]
         if let p = partialEpoch {
             m["epoch_loss_sum"] = String(p.lossSum)
@@ -116,6 +124,9 @@ public struct CheckpointMetadata: Equatable, Sendable {
             throw reader.fail("allreduce", "flat, bucketed, coordinator or exact")
         }
         exactShift = try reader.optionalInt("exact_shift", in: 0...60) ?? 24
+        optimizer = m["optimizer"].flatMap { $0.isEmpty ? nil : $0 } ?? "sgd"
+        guard Self.optimizers.contains(optimizer) else { throw reader.fail("optimizer", Self.optimizers.joined(separator: ", ")) }
+        optimizerStep = try reader.optionalInt("optimizer_step", in: 0...Int(Int32.max)) ?? 0
         if m["epoch_loss_sum"] != nil || m["epoch_correct"] != nil || m["epoch_seen"] != nil {
             let seen = try reader.double("epoch_seen", in: 0...1e15)
             let correct = try reader.double("epoch_correct", in: 0...seen)

@@ -26,7 +26,8 @@ public struct LayerDiagnostics: Equatable {
 
 /// One line of metrics.jsonl (DESIGN.md "Metrics"). A number written as null (the trainer writes
 /// non-finite values so) reads as NaN, except val_loss/val_accuracy, which are nil when the run
-/// had no validation split. Accuracies are percentages.
+/// had no validation split. An epoch that train.eval_every skipped has null val_* and test_*
+/// (nil and NaN here). Accuracies are percentages.
 public struct EpochMetrics {
     public var epoch: Int
     public var step: Int

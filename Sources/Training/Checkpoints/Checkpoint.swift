@@ -1,7 +1,8 @@
 // Training checkpoints in safetensors (DESIGN.md "Checkpoints"): every parameter under its PyTorch
-// name and layout, the SGD momentum as optimizer.<name>.momentum, BatchNorm's running statistics
-// (F32) and num_batches_tracked (I64) under their names, and string metadata (config,
-// epoch, step, seed, world_size, dtrain_version, val_accuracy, plus the running sums of a
+// name and layout, the optimiser's state as optimizer.<name>.<suffix> (SGD: momentum; Adam and
+// AdamW: exp_avg, exp_avg_sq; the step count and the optimiser's name are metadata), BatchNorm's
+// running statistics (F32) and num_batches_tracked (I64) under their names, and string metadata
+// (config, epoch, step, seed, world_size, dtrain_version, val_accuracy, plus the running sums of a
 // partly-done epoch so a mid-epoch resume reports the same metrics). Loading checks names and
 // shapes against the model before any parameter is overwritten.
 
@@ -10,10 +11,11 @@ import Foundation
 import NN
 
 public enum Checkpoint {
-    public static func momentumName(_ parameter: String) -> String { "optimizer.\(parameter).momentum" }
+    /// "optimizer.<parameter>.<suffix>".
+    public static func stateName(_ parameter: String, _ suffix: String) -> String { "optimizer.\(parameter).\(suffix)" }
 
-    /// Writes parameters (+ momentum when `optimizer` is given) atomically to `path`.
-    public static func save(path: String, network: Network, optimizer: SGD?, metadata: [String: String]) throws {
+    /// Writes parameters (+ the optimiser's state when `optimizer` is given) atomically to `path`.
+    public static func save(path: String, network: Network, optimizer: Optimizer?, metadata: [String: String]) throws {
         var writer = SafeTensorsWriter(metadata: metadata)
         let params = UnsafeBufferPointer(network.parameters)
         for t in network.tensors {
@@ -27,22 +29,24 @@ public enum Checkpoint {
                 writer.add(name: t.name, shape: t.shape, int64s: [network.batchesTracked(t)])
             }
         }
-        if let optimizer {
-            let v = UnsafeBufferPointer(optimizer.velocity)
+        for s in optimizer?.state ?? [] {
+            let buffer = UnsafeBufferPointer(s.buffer)
             for t in network.tensors {
-                writer.add(name: momentumName(t.name), shape: t.shape,
-                           data: UnsafeBufferPointer(rebasing: v[t.offset ..< t.offset + t.count]))
+                writer.add(name: stateName(t.name, s.suffix), shape: t.shape,
+                           data: UnsafeBufferPointer(rebasing: buffer[t.offset ..< t.offset + t.count]))
             }
         }
         try writer.write(to: path)
     }
 
-    /// Opens `path` and checks that it holds exactly the model's tensors (and momentum, when
-    /// `withMomentum`), with the same shapes. Returns the open file for `load`.
-    public static func open(path: String, network: Network, withMomentum: Bool) throws -> SafeTensorsFile {
+    /// Opens `path` and checks that it holds exactly the model's tensors (and the state of an
+    /// optimiser of kind `optimizer`, when given), with the same shapes; any optimiser's state
+    /// tensors may be present besides. Returns the open file for `load`.
+    public static func open(path: String, network: Network, optimizer: OptimizerKind?) throws -> SafeTensorsFile {
         let file = try SafeTensorsFile.open(path: path)
+        let suffixes = optimizer?.stateSuffixes ?? []
         for t in network.tensors {
-            for name in withMomentum ? [t.name, momentumName(t.name)] : [t.name] {
+            for name in [t.name] + suffixes.map({ stateName(t.name, $0) }) {
                 guard let e = file.entries[name] else {
                     throw InputError("\(path): missing tensor '\(name)' (the model \(network.plan.spec.name) needs it)")
                 }
@@ -63,15 +67,18 @@ public enum Checkpoint {
                 throw InputError("\(path): tensor '\(t.name)' is \(e.dtype.rawValue) \(e.shape) but the model \(network.plan.spec.name) expects \(dtype.rawValue) \(t.shape)")
             }
         }
-        let known = Set(network.tensors.map(\.name) + network.tensors.map { momentumName($0.name) } + network.stateTensors.map(\.name))
+        let anyState = Set(OptimizerKind.allCases.flatMap(\.stateSuffixes))
+        let known = Set(network.tensors.map(\.name) + network.stateTensors.map(\.name)
+                        + network.tensors.flatMap { t in anyState.map { stateName(t.name, $0) } })
         if let extra = file.names.first(where: { !known.contains($0) }) {
             throw InputError("\(path): tensor '\(extra)' is not part of the model \(network.plan.spec.name) (a checkpoint of another model?)")
         }
         return file
     }
 
-    /// Reads parameters (and momentum) from an opened, checked file into the network/optimizer.
-    public static func load(_ file: SafeTensorsFile, into network: Network, optimizer: SGD?) throws {
+    /// Reads parameters (and the optimiser's state buffers) from an opened, checked file into the
+    /// network/optimizer. The step count comes from metadata (the caller's).
+    public static func load(_ file: SafeTensorsFile, into network: Network, optimizer: Optimizer?) throws {
         for t in network.stateTensors {
             if let offset = t.offset {
                 try file.read(t.name, into: UnsafeMutableBufferPointer(rebasing: network.state[offset ..< offset + t.count]))
@@ -81,9 +88,8 @@ public enum Checkpoint {
         }
         for t in network.tensors {
             try file.read(t.name, into: UnsafeMutableBufferPointer(rebasing: network.parameters[t.offset ..< t.offset + t.count]))
-            if let optimizer {
-                try file.read(momentumName(t.name),
-                              into: UnsafeMutableBufferPointer(rebasing: optimizer.velocity[t.offset ..< t.offset + t.count]))
+            for s in optimizer?.state ?? [] {
+                try file.read(stateName(t.name, s.suffix), into: UnsafeMutableBufferPointer(rebasing: s.buffer[t.offset ..< t.offset + t.count]))
             }
         }
     }

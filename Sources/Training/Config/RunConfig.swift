@@ -2,6 +2,19 @@
 // Read strictly: an unknown key or a value of the wrong type is an InputError naming the file and
 // the key. `--set a.b=value` overrides are applied to the YAML tree before it is read, so they are
 // checked exactly like the file. `resolved` keeps the final tree (saved in checkpoints).
+//
+// Optimisation keys of `train` beyond DESIGN.md's example (PyTorch's names and defaults):
+//   optimizer: sgd | adam | adamw     sgd uses momentum, nesterov; adam/adamw use betas, eps;
+//                                     weight_decay is L2 for sgd and adam, decoupled for adamw
+//   betas: [0.9, 0.999]               Adam's (beta1, beta2), each in [0, 1)
+//   eps: 1e-8                         Adam's denominator term, >= 0
+//   schedule: onecycle                or {onecycle: {pct_start: 0.3, div_factor: 25,
+//                                     final_div_factor: 1e4, cycle_momentum: false,
+//                                     base_momentum: 0.85, max_momentum: 0.95}} (OneCycleLR's;
+//                                     max lr = train.lr; warmup_epochs must stay 0)
+//   label_smoothing: 0                in [0, 1), PyTorch's CrossEntropyLoss(label_smoothing=);
+//                                     softmax models only
+//   eval_every: 1                     epochs between evaluations; 0 = only after the last epoch
 
 import Core
 import Foundation
@@ -43,8 +56,19 @@ public struct RunConfig {
         /// Micro-steps of batch_size per exchange (gradient accumulation, as PyTorch's no_sync):
         /// one rank at batch b x K computes the update of K ranks at batch b.
         public var accumulate = 1
+        public var optimizer: OptimizerKind = .sgd
+        public var beta1 = 0.9, beta2 = 0.999       // betas: [beta1, beta2]
+        public var eps = 1e-8
+        public var labelSmoothing = 0.0
+        /// Epochs between evaluations (validation and test); 0: only after the last epoch.
+        public var evalEvery = 1
         /// The exact strategy's micro-batch: train.micro_batch, or 8 (at most the per-rank batch).
         public var exactMicroBatch: Int { microBatch ?? min(batchSize, 8) }
+        /// What the trainer builds its optimiser from.
+        public var optimizerSettings: OptimizerSettings {
+            OptimizerSettings(kind: optimizer, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay),
+                              beta1: beta1, beta2: beta2, eps: Float(eps))
+        }
     }
     public struct CheckpointConfig: Sendable, Equatable {
         public var everySteps: Int? = nil
@@ -154,7 +178,8 @@ public struct RunConfig {
         if let t = m["train"] {
             let tm = try t.map(allowed: ["epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
                                          "schedule", "warmup_epochs", "max_steps", "scale_lr", "eval_batch",
-                                         "stall_warning_s", "allreduce", "bucket_mb", "micro_batch", "accumulate"])
+                                         "stall_warning_s", "allreduce", "bucket_mb", "micro_batch", "accumulate",
+                                         "optimizer", "betas", "eps", "label_smoothing", "eval_every"])
             var tc = config.train
             if let v = tm["epochs"] {
                 tc.epochs = try v.positiveInt()
@@ -178,7 +203,33 @@ public struct RunConfig {
             if let v = tm["warmup_epochs"] {
                 tc.warmupEpochs = try v.double()
                 guard tc.warmupEpochs >= 0 else { throw v.fail("warmup epochs >= 0") }
+                if case .onecycle = tc.schedule, tc.warmupEpochs > 0 {
+                    throw v.fail("0 with schedule onecycle (it warms up by itself: set train.schedule.onecycle.pct_start, the warm-up's share of the run, in [0, 1))")
+                }
             }
+            if let v = tm["optimizer"] {
+                guard let kind = OptimizerKind(rawValue: try v.string()) else { throw v.fail("one of \(OptimizerKind.allowed)") }
+                tc.optimizer = kind
+            }
+            if let v = tm["betas"] {
+                let items = try v.list()
+                guard items.count == 2 else { throw v.fail("a list of two betas [beta1, beta2], each in [0, 1)") }
+                let betas = try items.map { item -> Double in
+                    let b = try item.double()
+                    guard (0..<1).contains(b) else { throw item.fail("a beta in [0, 1)") }
+                    return b
+                }
+                (tc.beta1, tc.beta2) = (betas[0], betas[1])
+            }
+            if let v = tm["eps"] {
+                tc.eps = try v.double()
+                guard tc.eps >= 0 else { throw v.fail("an eps >= 0") }
+            }
+            if let v = tm["label_smoothing"] {
+                tc.labelSmoothing = try v.double()
+                guard (0..<1).contains(tc.labelSmoothing) else { throw v.fail("a label smoothing in [0, 1)") }
+            }
+            if let v = tm["eval_every"] { tc.evalEvery = try v.nonNegativeInt() }
             if let v = tm["max_steps"] { tc.maxSteps = try v.positiveInt() }
             if let v = tm["scale_lr"] {
                 let s = try v.string()
@@ -222,23 +273,61 @@ public struct RunConfig {
         if let v = m["output"] { config.output = try v.string() }
         if let v = m["diagnostics"] { config.diagnostics = try v.bool() }
         if config.model.layers.isEmpty { throw InputError("\(file): model: no layers") }
-        _ = try NetworkPlan(config.model)
+        let plan = try NetworkPlan(config.model)
+        if config.train.labelSmoothing > 0, plan.classes == 1 {
+            throw InputError("\(file): train.label_smoothing: expected 0 for a 1-output (logistic) model, got \(config.train.labelSmoothing) (smoothing applies to softmax cross-entropy, 2 or more outputs)")
+        }
         return config
     }
+
+    static let schedules = "constant | cosine | onecycle | {step: {every: N, gamma: G}} | {onecycle: {pct_start, div_factor, final_div_factor, cycle_momentum, base_momentum, max_momentum}}"
 
     static func parseSchedule(_ c: ConfigCursor) throws -> Schedule {
         if case .scalar(let s) = c.value {
             switch s {
             case "constant": return .constant
             case "cosine": return .cosine
-            default: throw c.fail("constant, cosine or {step: {every: N, gamma: G}}")
+            case "onecycle": return .onecycle(OneCycle())
+            default: throw c.fail("one of \(schedules)")
             }
         }
-        let m = try c.map(allowed: ["step"])
+        guard case .map(let entries) = c.value, entries.count == 1 else { throw c.fail("one of \(schedules)") }
+        let m = try c.map(allowed: ["step", "onecycle"])
+        if let o = m["onecycle"] { return .onecycle(try parseOneCycle(o)) }
         let sm = try m.required("step").map(allowed: ["every", "gamma"])
         let gamma = try sm["gamma"]?.double() ?? 0.1
         guard gamma > 0 else { throw sm["gamma"]!.fail("a positive gamma") }
         return .step(every: try sm.required("every").positiveInt(), gamma: gamma)
+    }
+
+    static func parseOneCycle(_ c: ConfigCursor) throws -> OneCycle {
+        var o = OneCycle()
+        if c.isNull { return o }
+        let m = try c.map(allowed: ["pct_start", "div_factor", "final_div_factor", "cycle_momentum", "base_momentum", "max_momentum"])
+        if let v = m["pct_start"] {
+            o.pctStart = try v.double()
+            guard (0..<1).contains(o.pctStart) else {
+                throw v.fail("a warm-up share of the run in [0, 1) (a warm-up as long as the run or longer leaves nothing to anneal)")
+            }
+        }
+        if let v = m["div_factor"] {
+            o.divFactor = try v.double()
+            guard o.divFactor > 0 else { throw v.fail("a positive div_factor (initial lr = lr / div_factor)") }
+        }
+        if let v = m["final_div_factor"] {
+            o.finalDivFactor = try v.double()
+            guard o.finalDivFactor > 0 else { throw v.fail("a positive final_div_factor (final lr = initial lr / final_div_factor)") }
+        }
+        if let v = m["cycle_momentum"] { o.cycleMomentum = try v.bool() }
+        for (key, path) in [("base_momentum", \OneCycle.baseMomentum), ("max_momentum", \OneCycle.maxMomentum)] {
+            guard let v = m[key] else { continue }
+            o[keyPath: path] = try v.double()
+            guard (0..<1).contains(o[keyPath: path]) else { throw v.fail("a momentum in [0, 1)") }
+        }
+        if o.baseMomentum > o.maxMomentum {
+            throw (m["base_momentum"] ?? c).fail("base_momentum <= max_momentum (\(o.maxMomentum))")
+        }
+        return o
     }
 
     /// The YAML saved with checkpoints: the resolved tree, model inlined.

@@ -35,15 +35,15 @@ struct ExchangeParts {
     let comm: Communicator
     let network: Network
     let buffer: ExchangeBuffer
-    let optimizer: SGD
+    let optimizer: Optimizer
     /// Micro-steps per exchange (train.accumulate): the summed gradient covers world x K batches.
     let accumulate: Int
 
-    /// SGD on the summed per-batch-mean gradients: scaled by 1 / (world size x accumulate) inside
-    /// the update, so averaging costs no pass of its own.
+    /// The optimiser's step on the summed per-batch-mean gradients: scaled by 1 / (world size x
+    /// accumulate) inside the update, so averaging costs no pass of its own.
     func applySummedGradients(lr: Float) { applyGradients(lr: lr, gradScale: 1 / Float(comm.size * accumulate)) }
 
-    /// SGD on the buffer's gradients times `gradScale`.
+    /// The optimiser's step (any train.optimizer) on the buffer's gradients times `gradScale`.
     func applyGradients(lr: Float, gradScale: Float) {
         optimizer.step(parameters: network.parameters.baseAddress!, gradients: buffer.gradients.baseAddress!,
                        count: network.parameterCount, lr: lr, gradScale: gradScale)

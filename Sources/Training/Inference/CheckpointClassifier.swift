@@ -39,7 +39,7 @@ public final class CheckpointClassifier {
         let point = try ResumePoint.read(checkpoint, comm: comm)
         let config = try RunConfig.fromCheckpoint(point, overrides: [])
         let network = Network(plan: try NetworkPlan(config.model))
-        try Checkpoint.load(try Checkpoint.open(path: point.path, network: network, withMomentum: false),
+        try Checkpoint.load(try Checkpoint.open(path: point.path, network: network, optimizer: nil),
                             into: network, optimizer: nil)
         guard network.outputShape.count >= 2 else {
             throw InputError("\(point.path): the model has 1 output (a logistic model); a classifier with one output per class is needed")

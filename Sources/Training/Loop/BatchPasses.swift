@@ -12,6 +12,9 @@ final class BatchPasses {
     let network: Network
     let loader: BatchLoader
     let lossFunction: LossFunction
+    /// train.label_smoothing (softmax cross-entropy): the training loss and its gradient use it;
+    /// evaluation (Evaluator) reports the plain cross-entropy, as timm validates.
+    let labelSmoothing: Float
     /// Samples per micro-step (train.batch_size).
     let microStep: Int
     /// Micro-steps per exchange (train.accumulate).
@@ -26,10 +29,12 @@ final class BatchPasses {
     private(set) var lastForwardDone = 0.0
     private var marked = (correct: 0, seen: 0)
 
-    init(network: Network, loader: BatchLoader, lossFunction: LossFunction, microStep: Int, accumulate: Int) {
+    init(network: Network, loader: BatchLoader, lossFunction: LossFunction, labelSmoothing: Float = 0, microStep: Int,
+         accumulate: Int) {
         self.network = network
         self.loader = loader
         self.lossFunction = lossFunction
+        self.labelSmoothing = labelSmoothing
         self.microStep = microStep
         self.accumulate = accumulate
     }
@@ -42,7 +47,8 @@ final class BatchPasses {
         let k = network.outputShape.count
         let logits = network.forward(loader.x.pointer + offset * network.inputShape.count, batch: count, context: context)
         let stats = lossFunction.evaluate(logits: logits, labels: loader.labels + offset, batch: count, classes: k,
-                                          gradient: network.outputGradient, scale: 1 / Float(count))
+                                          gradient: network.outputGradient, scale: 1 / Float(count),
+                                          labelSmoothing: labelSmoothing)
         ownCorrect += stats.correct; ownSeen += count
         lastForwardDone = monotonicSeconds()
         return stats

@@ -93,7 +93,7 @@ public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, com
     if let dataDirectory { config.data.path = dataDirectory }
     let network = Network(plan: try NetworkPlan(config.model))
     if comm.rank == 0 {
-        let file = try Checkpoint.open(path: point.path, network: network, withMomentum: false)
+        let file = try Checkpoint.open(path: point.path, network: network, optimizer: nil)
         try Checkpoint.load(file, into: network, optimizer: nil)
     }
     comm.broadcast(network.parameters, root: 0)

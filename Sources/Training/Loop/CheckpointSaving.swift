@@ -22,7 +22,7 @@ extension Trainer {
             batchSize: t.batchSize, globalBatch: comm.size * t.batchSize * t.accumulate, model: config.model.name,
             dtrainVersion: dtrainVersion, valAccuracy: validation, bestValAccuracy: bestValidation.isFinite ? bestValidation : nil,
             allreduce: t.allreduce.rawValue, exactShift: exactShift ?? 24, partialEpoch: partial,
-            classNames: data.classNames).strings
+            optimizer: optimizer.kind.rawValue, optimizerStep: optimizer.stepCount, classNames: data.classNames).strings
         let folder = config.output
         let midEpoch = step % shards.stepsPerEpoch != 0     // every_steps, or a run cut short by max_steps
         let name = midEpoch ? String(format: "checkpoint-step%07d.safetensors", step)

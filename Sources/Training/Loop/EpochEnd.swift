@@ -1,6 +1,10 @@
 // The end of an epoch, on every rank: evaluation (validation and test), every rank's own-shard
 // accuracy gathered, the epoch line, metrics.jsonl, the last epoch's artifacts (confusion matrix,
 // filters, feature maps) and the epoch's checkpoints.
+// train.eval_every = n evaluates after epochs n, 2n, ... and always after the last one (0: only
+// the last). An epoch without evaluation still writes its metrics.jsonl row, with the keys
+// val_loss, val_accuracy, test_loss, test_accuracy and test_top5 present and null (readers get
+// nil / NaN) and eval_seconds near 0; its checkpoints are written but cannot become best.safetensors.
 
 import Core
 import Foundation
@@ -11,8 +15,10 @@ extension Trainer {
         let evalStart = monotonicSeconds()
         if network.batchNorms.contains(where: { $0.reducer == nil }) { shareState() }   // unsynced BatchNorm: rank 0's statistics
         let last = step >= totalSteps
-        let validation = try validationEval?.run()
-        let test = try testEval.run(confusion: last)
+        let every = config.train.evalEvery
+        let evaluated = last || (every > 0 && epoch % every == 0)
+        let validation = evaluated ? try validationEval?.run() : nil
+        let test = evaluated ? try testEval.run(confusion: last) : nil
         let evalSeconds = monotonicSeconds() - evalStart
         let local = passes.ownSeen > 0 ? 100 * Double(passes.ownCorrect) / Double(passes.ownSeen) : 0
         let rankAccuracy = comm.allgather([local]).map { $0.first ?? 0 }
@@ -22,12 +28,12 @@ extension Trainer {
             epoch: epoch, step: step, worldSize: comm.size, lr: schedule.at(step: max(step - 1, 0)),
             trainLoss: sums.lossSum / max(sums.seen, 1), trainAccuracy: 100 * sums.correct / max(sums.seen, 1),
             valLoss: validation?.loss, valAccuracy: validation?.accuracy,
-            testLoss: test.loss, testAccuracy: test.accuracy, testTop5: test.top5,
+            testLoss: test?.loss ?? .nan, testAccuracy: test?.accuracy ?? .nan, testTop5: test?.top5 ?? .nan,
             epochSeconds: trainSeconds, imagesPerSec: trainSeconds > 0 ? sums.seen / trainSeconds : 0,
             computeSeconds: times.compute + times.optimizer, commSeconds: times.comm, dataSeconds: times.data,
             evalSeconds: evalSeconds, waitSeconds: times.wait, rankTrainAccuracy: rankAccuracy,
             diagnostics: diagnosed?.layers ?? [], diagnosticsBatch: diagnosed?.batch)
-        if last, isRoot {
+        if last, isRoot, let test {
             try Artifacts.writeConfusion(test, folder: config.output)
             try Artifacts.writeFilters(network, folder: config.output)
             try Artifacts.writeFeatures(network, digit: data.test.subset(0..<min(1, data.test.count)),
@@ -35,7 +41,7 @@ extension Trainer {
         }
         log.epoch(m, epochs: config.train.epochs, classes: network.outputShape.count)
         files?.recordEpoch(m)
-        try saveCheckpoints(epoch: epoch, validation: validation?.accuracy ?? test.accuracy)
+        try saveCheckpoints(epoch: epoch, validation: validation?.accuracy ?? test?.accuracy)
         return m
     }
 }

@@ -14,7 +14,7 @@ extension MemoryEstimate {
     static func training(_ plan: NetworkPlan, config: RunConfig, data: TrainingData) -> MemoryEstimate {
         let t = config.train
         let reserved = max(t.batchSize, min(t.evalBatch, Evaluator.chunkLimit))
-        var e = MemoryEstimate.model(plan, batch: reserved, exactStrategy: t.allreduce == .exact)
+        var e = MemoryEstimate.model(plan, batch: reserved, exactStrategy: t.allreduce == .exact, optimizer: t.optimizer)
         let sample = 4 * plan.input.count + 8                            // floats, label, sample ID
         let chunk = max(1, min(t.evalBatch, Evaluator.chunkLimit))
         let evaluators = (data.validation == nil ? 1 : 2) + (config.diagnostics ? 1 : 0)

@@ -16,7 +16,7 @@ public final class Trainer {
     public let config: RunConfig
     public let comm: Communicator
     public let network: Network
-    public let optimizer: SGD
+    public let optimizer: Optimizer
     public let data: TrainingData
     public let shards: ShardPlan
     public let schedule: LearningRate
@@ -60,8 +60,7 @@ public final class Trainer {
             statistics = CommunicatorStatistics(comm: comm)
             network.setStatisticsReducer(statistics)
         }
-        optimizer = SGD(parameterCount: plan.parameterCount, momentum: Float(t.momentum), weightDecay: Float(t.weightDecay),
-                        nesterov: t.nesterov)
+        optimizer = makeOptimizer(t.optimizerSettings, parameterCount: plan.parameterCount)
         shards = ShardPlan(count: data.train.count, worldSize: comm.size, perRankBatch: t.batchSize * t.accumulate)
         guard shards.stepsPerEpoch > 0 else {
             throw InputError("\(config.data.path): \(data.train.count) training images are fewer than one global batch of \(comm.size * t.batchSize * t.accumulate) (\(comm.size) ranks x train.batch_size \(t.batchSize) x train.accumulate \(t.accumulate))")
@@ -76,7 +75,7 @@ public final class Trainer {
         let loader = BatchLoader(set: data.train, capacity: t.batchSize * t.accumulate, normalization: d.normalize,
                                  positiveClass: d.positiveClass, augmentation: d.augment, seed: config.seed)
         passes = BatchPasses(network: network, loader: loader, lossFunction: LossFunction.forOutputs(plan.classes),
-                             microStep: t.batchSize, accumulate: t.accumulate)
+                             labelSmoothing: Float(t.labelSmoothing), microStep: t.batchSize, accumulate: t.accumulate)
         strategy = makeExchangeStrategy(t.allreduce, parts: ExchangeParts(comm: comm, network: network, buffer: buffer,
                                                                           optimizer: optimizer, accumulate: t.accumulate), train: t)
         validationEval = data.validation.map { [network] set in
@@ -112,16 +111,19 @@ public final class Trainer {
         comm.broadcast(network.parameters, root: 0)
     }
 
-    /// Continues from a checkpoint: rank 0 reads parameters, momentum and the step, every rank
-    /// receives them. Call instead of `initializeParameters()`.
+    /// Continues from a checkpoint: rank 0 reads parameters and the optimiser's state, every rank
+    /// receives them; the step and the optimiser's step count come with the (shared) metadata.
+    /// Call instead of `initializeParameters()`.
     public func resume(from point: ResumePoint) throws {
         try point.metadata.checkAgainstRun(stepsPerEpoch: shards.stepsPerEpoch, totalSteps: totalSteps, file: point.path)
+        try checkOptimizer(of: point)
         if isRoot {
-            let file = try Checkpoint.open(path: point.path, network: network, withMomentum: true)
+            let file = try Checkpoint.open(path: point.path, network: network, optimizer: optimizer.kind)
             try Checkpoint.load(file, into: network, optimizer: optimizer)
         }
         comm.broadcast(network.parameters, root: 0)
-        comm.broadcast(optimizer.velocity, root: 0)
+        for s in optimizer.state { comm.broadcast(s.buffer, root: 0) }
+        optimizer.stepCount = point.metadata.optimizerStep
         shareState()
         step = point.step
         bestValidation = point.bestValidation
@@ -134,6 +136,15 @@ public final class Trainer {
             }
         }
         resumedFrom = point.path
+    }
+
+    /// The checkpoint's optimiser state must be what this run's optimiser keeps (Adam and AdamW
+    /// share theirs); checked on every rank from the shared metadata, so every rank stops together.
+    private func checkOptimizer(of point: ResumePoint) throws {
+        let saved = OptimizerKind(rawValue: point.metadata.optimizer) ?? .sgd
+        guard saved.stateSuffixes != optimizer.kind.stateSuffixes else { return }
+        let fits = OptimizerKind.allCases.filter { $0.stateSuffixes == saved.stateSuffixes }.map(\.rawValue)
+        throw InputError("\(point.path): holds \(saved.rawValue) state (\(saved.stateSuffixes.joined(separator: ", "))) but train.optimizer is \(optimizer.kind.rawValue): resume with train.optimizer: \(fits.joined(separator: " or ")) (of \(OptimizerKind.allowed))")
     }
 
     /// Runs from the current step to the end.
@@ -196,6 +207,8 @@ public final class Trainer {
         strategy.enterTogether()
         clock.exchangeEntered = monotonicSeconds()
         let lr = schedule.at(step: step)
+        // before the exchange: the coordinator updates inside it
+        if let momentum = schedule.momentum(step: step) { optimizer.setMomentum(momentum) }
         strategy.exchange(passes, lr: Float(lr))
         clock.exchanged = monotonicSeconds()
         let stats = buffer.statistics

@@ -30,7 +30,7 @@ public final class RunLog {
             + (t.accumulate > 1 ? " x accumulate \(t.accumulate)" : "") + ", global batch \(batches * t.batchSize), "
             + "lr \(formatLR(lr))\(t.scaleLR ? " (scaled x\(batches) from \(formatLR(t.lr)))" : ""), "
             + "allreduce \(t.allreduce.rawValue)\(t.allreduce == .exact ? " (micro-batch \(t.exactMicroBatch))" : t.allreduce == .bucketed ? " (\(t.bucketMB) MB buckets)" : ""), "
-            + "momentum \(t.momentum)\(t.nesterov ? " nesterov" : ""), weight decay \(t.weightDecay), schedule \(t.schedule.description)"
+            + "\(optimizerLine(t)), weight decay \(t.weightDecay), schedule \(t.schedule.description)"
             + (t.warmupEpochs > 0 ? " after \(t.warmupEpochs) warm-up epochs" : ""))
         say("data: \(trainCount) train, \(validationCount) validation, \(testCount) test; \(stepsPerEpoch) steps/epoch; "
             + "BLAS threads \(blasThreads()); seed \(config.seed); output \(config.output)")
@@ -43,8 +43,12 @@ public final class RunLog {
         if let valLoss = m.valLoss, let valAccuracy = m.valAccuracy {
             line += String(format: "val loss %.4f acc %.2f%%  ", valLoss, valAccuracy)
         }
-        line += String(format: "test acc %.2f%%", m.testAccuracy)
-        if classes > 5 { line += String(format: " top-5 %.2f%%", m.testTop5) }
+        if m.testAccuracy.isNaN {
+            line += "not evaluated (train.eval_every)"
+        } else {
+            line += String(format: "test acc %.2f%%", m.testAccuracy)
+            if classes > 5 { line += String(format: " top-5 %.2f%%", m.testTop5) }
+        }
         line += String(format: "  %.0f img/s  allreduce %.1f%%  %.1fs", m.imagesPerSec,
                         m.epochSeconds > 0 ? 100 * m.commSeconds / m.epochSeconds : 0, m.epochSeconds)
         say(line)
@@ -61,6 +65,14 @@ public final class RunLog {
     }
 
     private func formatLR(_ v: Double) -> String { String(format: "%g", v) }
+
+    /// "momentum 0.9 nesterov" (SGD, as before) or "adamw betas (0.9, 0.999) eps 1e-08", then
+    /// ", label smoothing 0.1" when smoothing.
+    private func optimizerLine(_ t: RunConfig.TrainConfig) -> String {
+        let rule = t.optimizer == .sgd ? "momentum \(t.momentum)\(t.nesterov ? " nesterov" : "")"
+            : "\(t.optimizer.rawValue) betas (\(t.beta1), \(t.beta2)) eps \(String(format: "%g", t.eps))"
+        return rule + (t.labelSmoothing > 0 ? ", label smoothing \(t.labelSmoothing)" : "")
+    }
 }
 
 public let dtrainVersion = "0.1.0"

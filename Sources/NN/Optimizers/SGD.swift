@@ -2,31 +2,33 @@
 // torch.optim.SGD (dampening 0):
 //   g = grad + wd * p;   v = mu * v + g;   step = nesterov ? g + mu * v : v;   p -= lr * step
 // The momentum buffer `velocity` has the parameter buffer's layout (checkpointed as
-// optimizer.<name>.momentum).
+// optimizer.<name>.momentum). With mu == 0 the buffer is left untouched (PyTorch keeps none).
 
 import Core
 
-public final class SGD {
+public final class SGD: Optimizer {
+    public static let stateSuffixes = ["momentum"]
     public var momentum: Float
     public var weightDecay: Float
     public var nesterov: Bool
     public let velocity: UnsafeMutableBufferPointer<Float>
+    public let state: [OptimizerState]
+    public var stepCount = 0
+    public var kind: OptimizerKind { .sgd }
 
     public init(parameterCount: Int, momentum: Float, weightDecay: Float, nesterov: Bool) {
         self.momentum = momentum; self.weightDecay = weightDecay; self.nesterov = nesterov
-        velocity = UnsafeMutableBufferPointer(start: allocateChecked(Float.self, count: parameterCount,
-                                                                     for: "the momentum of \(parameterCount) parameters"),
-                                              count: max(parameterCount, 1))
-        velocity.initialize(repeating: 0)
+        velocity = allocateState(count: parameterCount, what: "momentum")
+        state = [OptimizerState(suffix: Self.stateSuffixes[0], buffer: velocity)]
     }
 
     deinit { releaseChecked(velocity.baseAddress!) }
 
-    /// One update of `count` parameters with gradient `gradScale` x g: the data-parallel trainer
-    /// passes the summed gradient and 1/world size, so averaging costs no pass of its own
-    /// (the product is rounded to Float first, exactly as a separate scaling pass would).
+    public func setMomentum(_ value: Double) { momentum = Float(value) }
+
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>, count: Int, lr: Float,
                      gradScale: Float = 1) {
+        stepCount += 1
         let v = velocity.baseAddress!, mu = momentum, wd = weightDecay, s = gradScale
         if mu == 0 {
             for i in 0..<count { p[i] -= lr * (g[i] * s + wd * p[i]) }
