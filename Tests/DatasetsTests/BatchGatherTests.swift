@@ -80,4 +80,28 @@ final class BatchGatherTests: XCTestCase {
         XCTAssertEqual(set.pixels, written.pixels)
         assertInputError(try MNIST.load(directory: dir, split: .test), mentions: images, "truncated")
     }
+
+    /// The gather gives exactly the scalar Float(p) / 255 and (v - mean) / std for every byte value
+    /// (what torchvision's ToTensor + Normalize compute), in any index order.
+    func testGatherIsBitIdenticalToTheScalarFormula() throws {
+        let count = 300, plane = 37
+        let pixels: [UInt8] = (0 ..< count * plane).map { (k: Int) -> UInt8 in UInt8((k * 7 + k / 256) % 256) }
+        let set = ImageSet(channels: 1, height: 1, width: plane, pixels: pixels, labels: [Int32](repeating: 0, count: count), classes: 1)
+        var indices = (0 ..< Int32(count)).map { $0 }
+        indices.reverse()
+        let cases: [Normalization?] = [nil, Normalization(mean: 0.1307, std: 0.3081), Normalization(mean: -0.7, std: 3.3)]
+        for normalization in cases {
+            var x = [Float](repeating: .nan, count: count * plane), labels = [Int32](repeating: 0, count: count)
+            try indices.withUnsafeBufferPointer { ix in
+                try gatherSamples(set, indices: ix, into: &x, labels: &labels, normalization: normalization)
+            }
+            for (row, i) in indices.enumerated() {
+                for k in 0 ..< plane {
+                    let v = Float(pixels[Int(i) * plane + k]) / 255
+                    let want = normalization.map { $0.apply(v, channel: 0) } ?? v
+                    XCTAssertEqual(x[row * plane + k].bitPattern, want.bitPattern, "image \(i) pixel \(k) \(String(describing: normalization))")
+                }
+            }
+        }
+    }
 }
