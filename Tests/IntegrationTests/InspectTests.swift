@@ -61,7 +61,7 @@ final class InspectTests: XCTestCase {
         let cases: [([String], String)] = [
             (["--checkpoint", run], "--index N"),
             (["--checkpoint", run, "--index", "1", "--image", "x.png"], "not both"),
-            (["--checkpoint", run, "--index", "-1"], "--index -1"),
+            (["--checkpoint", run, "--index=-1"], "--index -1"),
             (["--checkpoint", run, "--index", "1024"], "has 1024 images"),
             (["--checkpoint", run, "--index", "1", "--layers", "conv1,,fc1"], "--layers"),
             (["--checkpoint", run, "--index", "1", "--layers", "conv9"], "conv9: no such layer"),
