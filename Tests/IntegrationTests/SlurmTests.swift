@@ -42,6 +42,7 @@ final class SlurmTests: XCTestCase {
         let log = try outputs.first.map { try String(contentsOfFile: tmp + "/" + $0, encoding: .utf8) } ?? ""
         assertSucceeded(job, "sbatch --wait launch/slurm.sbatch (job output:\n\(log))")
         XCTAssertEqual(outputs.count, 1, "one job output file, found \(outputs)")
+        XCTAssertTrue(log.contains("slurm.sbatch: starting 2 ranks with "), "the script did not name its launcher:\n\(log)")
         XCTAssertTrue(log.contains("world size 2 (mpi)"), "the job did not run 2 MPI ranks:\n\(log)")
         XCTAssertEqual(checksum(log), expected, "the Slurm job's parameters differ from mpirun's:\n\(log)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/slurm/latest.safetensors"), "no checkpoint from the Slurm job")
