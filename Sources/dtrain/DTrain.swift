@@ -14,7 +14,7 @@ struct DTrain: ParsableCommand {
             Run under mpirun for data parallelism (mpirun -np 4 dtrain train --config configs/lenet5.yaml), \
             or as a single process without it. Exit codes: 0 ok, 2 bad input, 3 training diverged, 1 other.
             """,
-        subcommands: [Train.self, Eval.self, Predict.self, ReadDigits.self, Summary.self, Export.self, Bench.self, ExperimentRun.self, ReportCommand.self, Scale.self, SelfTestComm.self])
+        subcommands: [Train.self, Eval.self, Predict.self, ReadDigits.self, Inspect.self, Summary.self, Export.self, Bench.self, ExperimentRun.self, ReportCommand.self, Scale.self, SelfTestComm.self])
 }
 
 @main

@@ -74,6 +74,65 @@ final class InitTests: XCTestCase {
         }
     }
 
+    /// The alexnet preset numbers convolutions by position: renamed layers (here conv "c1".."c5",
+    /// linear "h1", "h2", "out") get bias 1 in the 2nd, 4th and 5th convolutions and the hidden
+    /// linear layers, exactly as alexnet.yaml's default names do; a name "conv2" on the 1st
+    /// convolution does not earn it bias 1.
+    func testAlexNetPresetFindsLayersByPosition() throws {
+        let plan = try NetworkPlan(ModelSpec.parse(yaml: """
+            input: [1, 16, 16]
+            init: alexnet
+            layers:
+              - conv: {name: conv2, out: 2, kernel: 3, pad: 1}
+              - relu
+              - conv: {name: c2, out: 2, kernel: 3, pad: 1}
+              - conv: {name: c3, out: 2, kernel: 3, pad: 1}
+              - conv: {name: c4, out: 2, kernel: 3, pad: 1}
+              - conv: {name: c5, out: 2, kernel: 3, pad: 1}
+              - flatten
+              - linear: {name: h1, out: 8}
+              - linear: {name: h2, out: 8}
+              - linear: {name: out, out: 3}
+            """))
+        let bias = Dictionary(uniqueKeysWithValues: plan.layers.filter { $0.weightShape != nil }.map { ($0.name, $0.biasInit) })
+        XCTAssertEqual(bias, ["conv2": .constant(0), "c2": .constant(1), "c3": .constant(0), "c4": .constant(1),
+                              "c5": .constant(1), "h1": .constant(1), "h2": .constant(1), "out": .constant(0)])
+        // LeNet-5 (two convolutions) under the preset: the 2nd convolution and fc1, fc2 get bias 1
+        var lenet = try loadPlan("lenet5").spec
+        lenet.initialiseEveryLayer(with: .alexnet)
+        let lenetBias = Dictionary(uniqueKeysWithValues: try NetworkPlan(lenet).layers.filter { $0.weightShape != nil }.map { ($0.name, $0.biasInit) })
+        XCTAssertEqual(lenetBias, ["conv1": .constant(0), "conv2": .constant(1), "fc1": .constant(1), "fc2": .constant(1),
+                                   "fc3": .constant(0)])
+    }
+
+    /// Where positions are not a plain sequence (blocks) or go past AlexNet's five convolutions,
+    /// the preset is refused with a message naming the file and the reason.
+    func testAlexNetPresetRefusesSpecsItCannotNumber() throws {
+        let branched = """
+            input: [1, 8, 8]
+            init: alexnet
+            layers:
+              - branch:
+                  paths:
+                    - [{conv: {out: 2, kernel: 1}}]
+                    - [{conv: {out: 2, kernel: 1}}]
+              - flatten
+              - linear: {out: 3}
+            """
+        XCTAssertThrowsError(try NetworkPlan(ModelSpec.parse(yaml: branched, file: "branched.yaml"))) { error in
+            let message = (error as? InputError)?.message ?? ""
+            XCTAssertTrue(message.hasPrefix("branched.yaml: init alexnet:"), message)
+            XCTAssertTrue(message.contains("branch or residual blocks"), message)
+        }
+        XCTAssertThrowsError(try NetworkPlan(ModelSpec.load(path: modelPath("vgg16")).withInit(.alexnet))) { error in
+            let message = (error as? InputError)?.message ?? ""
+            XCTAssertTrue(message.contains("init alexnet: the preset numbers at most 5 convolutions"), message)
+            XCTAssertTrue(message.contains("this spec has 13"), message)
+        }
+        // the same specs under another preset are fine
+        XCTAssertNoThrow(try NetworkPlan(ModelSpec.parse(yaml: branched.replacingOccurrences(of: "init: alexnet", with: "init: he"))))
+    }
+
     /// The alexnet preset's actual values, on mnist-alexnet's layers (the same layer names at MNIST
     /// size) with the file's per-layer weight scaling removed: the preset alone.
     func testAlexNetPresetValues() throws {
@@ -192,4 +251,8 @@ final class InitTests: XCTestCase {
         }
         XCTAssertNotEqual(mixKeys(1, 2, 3, 4), mixKeys(1, 2, 4, 3))
     }
+}
+
+private extension ModelSpec {
+    func withInit(_ preset: InitPreset) -> ModelSpec { var s = self; s.initPreset = preset; return s }
 }

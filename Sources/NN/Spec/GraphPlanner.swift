@@ -14,22 +14,44 @@ struct GraphPlanner {
     private var total = 0
     /// Position of the last linear layer in execution order (the AlexNet preset's hidden layers).
     private let lastLinear: Int?
+    /// Every convolution of the spec, blocks included, and whether it holds a block.
+    private let convolutionCount: Int
+    private let hasBlocks: Bool
+    /// Convolutions planned so far: the next one's 1-based position is this + 1.
+    private var convolutionsPlanned = 0
 
     init(spec: ModelSpec) {
         self.spec = spec
-        var order = 0, last: Int?
+        var order = 0, last: Int?, convolutions = 0, blocks = false
         func scan(_ items: [LayerSpec]) {
             for item in items {
                 switch item.kind {
-                case .branch(let paths): paths.forEach(scan)
-                case .residual(let body, let shortcut): scan(body); scan(shortcut ?? [])
+                case .branch(let paths): blocks = true; paths.forEach(scan)
+                case .residual(let body, let shortcut): blocks = true; scan(body); scan(shortcut ?? [])
                 case .linear: last = order; order += 1
+                case .conv: convolutions += 1; order += 1
                 default: order += 1
                 }
             }
         }
         scan(spec.layers)
         lastLinear = last
+        convolutionCount = convolutions
+        hasBlocks = blocks
+    }
+
+    /// Throws when the spec's init preset cannot be applied to its layers: `alexnet` numbers the
+    /// convolutions of a plain chain (AlexNet's five), so a spec with blocks or more than five
+    /// convolutions is refused rather than guessed at.
+    func checkInitPreset() throws {
+        guard spec.initPreset == .alexnet else { return }
+        let fix = "give each layer its own init, or use another preset (pytorch, he, xavier)"
+        if hasBlocks {
+            throw InputError("\(spec.source): init alexnet: the preset numbers the convolutions of a plain layer list (bias 1 in the 2nd, 4th and 5th) and this spec has branch or residual blocks: \(fix)")
+        }
+        if convolutionCount > InitPreset.alexnetMaxConvolutions {
+            throw InputError("\(spec.source): init alexnet: the preset numbers at most \(InitPreset.alexnetMaxConvolutions) convolutions (bias 1 in the 2nd, 4th and 5th) and this spec has \(convolutionCount): \(fix)")
+        }
     }
 
     /// Plans `items` reading node `from` of shape `shape`; returns the path's last node and shape.
@@ -160,9 +182,10 @@ struct GraphPlanner {
         total += try (weight.map { try checkedCount($0, "\(at): weight") } ?? 0)
             + (bias.map { try checkedCount($0, "\(at): bias") } ?? 0)
         _ = try checkedCount([total], "\(spec.source): parameter count up to \(at)")
-        var isLinear = false
+        var isLinear = false, convolution: Int?
         if case .linear = layer.kind { isLinear = true }
-        var inits = spec.initPreset.resolve(layerName: name, isLinear: isLinear, hidden: isLinear && layers.count != lastLinear)
+        if case .conv = layer.kind { convolutionsPlanned += 1; convolution = convolutionsPlanned }
+        var inits = spec.initPreset.resolve(convolution: convolution, isLinear: isLinear, hidden: isLinear && layers.count != lastLinear)
         if case .batchnorm = layer.kind { inits = (.constant(1), .zeros) }        // PyTorch: gamma 1, beta 0
         if let o = layer.initOverride {
             if let w = o.weight { inits.weight = w }

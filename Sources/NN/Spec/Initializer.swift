@@ -135,15 +135,23 @@ public enum InitPreset: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The preset's choice for one parameterised layer. `hidden` is true for every linear layer but
-    /// the last one of the network.
-    public func resolve(layerName: String, isLinear: Bool, hidden: Bool) -> (weight: Initializer, bias: Initializer) {
+    /// The convolutions that get bias 1 under `alexnet`, by their 1-based position among the
+    /// network's convolutions in execution order (AlexNet's conv2, conv4 and conv5, whatever a
+    /// spec names them).
+    public static let alexnetBiasOneConvolutions: Set<Int> = [2, 4, 5]
+    /// The most convolutions the `alexnet` preset can number (AlexNet has five).
+    public static let alexnetMaxConvolutions = 5
+
+    /// The preset's choice for one parameterised layer. `convolution` is the layer's 1-based
+    /// position among the network's convolutions (nil for any other layer); `hidden` is true for
+    /// every linear layer but the last one of the network.
+    public func resolve(convolution: Int?, isLinear: Bool, hidden: Bool) -> (weight: Initializer, bias: Initializer) {
         switch self {
         case .pytorch: return (.pytorch, .pytorch)
         case .he: return (.heNormal, .zeros)
         case .xavier: return (.xavierUniform, .zeros)
         case .alexnet:
-            let one = ["conv2", "conv4", "conv5"].contains(layerName) || (isLinear && hidden)
+            let one = convolution.map(Self.alexnetBiasOneConvolutions.contains) ?? false || (isLinear && hidden)
             return (.normal(mean: 0, std: 0.01), .constant(one ? 1 : 0))
         case .custom(let p): return (p.weight ?? .pytorch, p.bias ?? .pytorch)
         }

@@ -86,6 +86,27 @@ public struct LayerSpec: Equatable, Sendable {
 }
 
 extension ModelSpec {
+    /// Makes `preset` the initialisation of every conv and linear layer: the model's default
+    /// becomes `preset` and every per-layer `init:` (in blocks too) is dropped. A run config's
+    /// `init:` does this, so an experiment's variant means what it says (all zeros is all zeros).
+    /// Batch norm keeps gamma 1, beta 0.
+    public mutating func initialiseEveryLayer(with preset: InitPreset) {
+        func strip(_ items: [LayerSpec]) -> [LayerSpec] {
+            items.map { item in
+                var item = item
+                item.initOverride = nil
+                switch item.kind {
+                case .branch(let paths): item.kind = .branch(paths: paths.map(strip))
+                case .residual(let body, let shortcut): item.kind = .residual(body: strip(body), shortcut: shortcut.map(strip))
+                default: break
+                }
+                return item
+            }
+        }
+        initPreset = preset
+        layers = strip(layers)
+    }
+
     public static let layerKinds = ["conv", "linear", "maxpool", "avgpool", "relu", "sigmoid", "tanh",
                                     "flatten", "leakyrelu", "dropout", "lrn", "globalavgpool", "batchnorm",
                                     "branch", "residual"]

@@ -149,6 +149,7 @@ public struct NetworkPlan: Equatable, Sendable {
         self.spec = spec
         _ = try checkedCount(spec.input.dims, "\(spec.source): input")
         var planner = GraphPlanner(spec: spec)
+        try planner.checkInitPreset()
         _ = try planner.plan(spec.layers, from: -1, shape: spec.input, scope: "", at: "layers", depth: 0)
         layers = planner.layers
         nodes = planner.nodes

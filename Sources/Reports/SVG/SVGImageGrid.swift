@@ -1,5 +1,5 @@
 // A grid of grey-scale images (first-layer filters, feature maps), each in a square cell with an
-// optional caption. Images are embedded as PNG data: URIs (upscaled so they stay crisp) or, in
+// optional caption below it (placed by ImageGridLayout.swift so that captions never overlap). Images are embedded as PNG data: URIs (upscaled so they stay crisp) or, in
 // `.rects` mode, drawn as one <rect> per pixel for viewers that refuse data URIs.
 
 import Core
@@ -27,19 +27,22 @@ public struct SVGImageGrid {
         self.mode = mode
     }
 
+    /// Where each image and caption goes (ImageGridLayout.swift): captions never overlap.
+    public func layout(top: Double = 36) -> ImageGridLayout {
+        ImageGridLayout(sizes: images.map { ($0.width, $0.height) }, captions: captions, columns: columns, cell: cell,
+                        left: 10, top: top)
+    }
+
     public func render() -> String {
-        let gap = 10.0, captionRoom = captions.isEmpty ? 0.0 : 14
-        let rows = (images.count + columns - 1) / columns
         let top = subtitle == nil ? 36.0 : 50.0
-        let width = 10 + Double(columns) * (cell + gap)
-        var svg = SVGWriter(width: width, height: top + Double(max(rows, 1)) * (cell + gap + captionRoom) + 6,
-                            title: title, subtitle: subtitle)
+        let grid = layout(top: top)
+        let width = 10 + Double(columns) * grid.columnPitch
+        var svg = SVGWriter(width: width, height: (images.isEmpty ? top + cell : grid.bottom) + 6, title: title, subtitle: subtitle)
         if images.isEmpty { svg.text("no images", x: 10, y: top + 20, size: 12, fill: "#999999") }
         for (k, image) in images.enumerated() {
-            let x = 10 + Double(k % columns) * (cell + gap)
-            let y = top + Double(k / columns) * (cell + gap + captionRoom)
-            let s = cell / Double(max(image.width, image.height))
-            let w = Double(image.width) * s, h = Double(image.height) * s
+            let box = grid.imageBoxes[k]
+            let (x, y, w, h) = (box.x, box.y, box.width, box.height)
+            let sx = w / Double(image.width), sy = h / Double(image.height)
             switch mode {
             case .png:
                 let factor = max(1, Int((cell / Double(max(image.width, image.height))).rounded(.up)))
@@ -49,14 +52,18 @@ public struct SVGImageGrid {
                 for py in 0..<image.height {
                     for px in 0..<image.width {
                         let g = image.pixels[py * image.width + px]
-                        svg.rect(x: x + Double(px) * s, y: y + Double(py) * s, width: s + 0.05, height: s + 0.05,
+                        svg.rect(x: x + Double(px) * sx, y: y + Double(py) * sy, width: sx + 0.05, height: sy + 0.05,
                                  fill: String(format: "#%02x%02x%02x", g, g, g))
                     }
                 }
             }
             svg.rect(x: x, y: y, width: w, height: h, fill: "none", stroke: "#bbbbbb")
-            if k < captions.count {
-                svg.text(captions[k], x: x + w / 2, y: y + h + 12, size: 10, anchor: .middle, fill: "#555555")
+            if let caption = grid.captionBoxes[k] {
+                for (i, line) in grid.captionLines[k].enumerated() {
+                    // baseline near the bottom of the line's box: glyphs stay inside it
+                    svg.text(line, x: caption.x + caption.width / 2, y: caption.y + Double(i + 1) * ImageGridLayout.lineHeight - 2.5,
+                             size: ImageGridLayout.captionSize, anchor: .middle, fill: "#555555")
+                }
             }
         }
         return svg.render()

@@ -159,8 +159,9 @@ public struct RunConfig {
         }
         resolvedTree.set(path: ["model", "name"], to: .scalar(model.name))   // a defaulted name survives --resume
         var config = RunConfig(model: model, source: file, resolved: resolvedTree)
-        // `init:` replaces the model's default initialisation (per-layer init in the spec still wins)
-        if let v = m["init"] { config.model.initPreset = try InitPreset.parse(v) }
+        // `init:` initialises every conv and linear layer: it replaces the model's default and the
+        // spec's per-layer inits alike (ModelSpec.initialiseEveryLayer)
+        if let v = m["init"] { config.model.initialiseEveryLayer(with: try InitPreset.parse(v)) }
         if let d = m["data"] {
             let dm = try d.map(allowed: ["dataset", "split", "labels", "path", "validation", "normalize", "positive_class", "augment"])
             do {
