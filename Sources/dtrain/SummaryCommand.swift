@@ -1,5 +1,6 @@
-// dtrain summary MODEL.yaml [--input C,H,W] [--world N [--fit FILE]] [--json]: torchsummary's table
-// from the spec alone (nothing is allocated, so VGG-16 and AlexNet summarise instantly); --world adds
+// dtrain summary FILE [--input C,H,W] [--world N [--fit FILE]] [--json]: torchsummary's table
+// from the spec alone; FILE is a model spec, a run config (its model) or a checkpoint (the model
+// saved in it), recognised by content (Training/Config/ModelSource.swift) (nothing is allocated, so VGG-16 and AlexNet summarise instantly); --world adds
 // the gradient bytes exchanged per step and the predicted ring-allreduce time.
 
 import Core
@@ -12,7 +13,7 @@ struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print each layer's output shape and parameter counts (torchsummary's table).")
 
-    @Argument(help: "Model spec YAML (configs/models/*.yaml).")
+    @Argument(help: "Model spec (configs/models/*.yaml), run config (configs/*.yaml: its model) or checkpoint (.safetensors, or a run folder: the model saved in it).")
     var model: String
 
     @Option(name: .long, help: "Input shape C,H,W instead of the spec's.")
@@ -38,7 +39,7 @@ struct Summary: ParsableCommand {
     }
 
     func run() throws {
-        let spec = try ModelSpec.load(path: model)
+        let spec = try ModelSource.load(path: model).spec
         let shape = try input.map { try parseShape($0, "--input") }
         let plan = try NetworkPlan(spec, input: shape)
         var summary = ModelSummary(plan: plan)

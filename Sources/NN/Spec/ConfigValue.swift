@@ -198,12 +198,13 @@ public struct ConfigCursor {
         return (v, v)
     }
 
-    /// A map reader that insists every key is one of `allowed`.
+    /// A map reader that insists every key is one of `allowed`; an unknown key's message suggests
+    /// the allowed key it is closest to, when one is close (Core/Text/Suggestion.swift).
     public func map(allowed: [String]) throws -> ConfigMap {
         guard case .map(let entries) = value else { throw fail("a map of keys: \(allowed.joined(separator: ", "))") }
         for e in entries where !allowed.contains(e.key) {
             let at = path.isEmpty ? e.key : "\(path).\(e.key)"
-            throw InputError("\(file): \(at): unknown key '\(e.key)' (expected one of: \(allowed.joined(separator: ", ")))")
+            throw InputError("\(file): \(at): unknown key '\(e.key)'\(didYouMean(e.key, among: allowed)) (expected one of: \(allowed.joined(separator: ", ")))")
         }
         return ConfigMap(cursor: self, entries: entries)
     }

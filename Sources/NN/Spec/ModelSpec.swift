@@ -115,8 +115,16 @@ extension ModelSpec {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError("\(path): cannot read the model spec (no such file or not readable)")
         }
+        if FileSniff.isSafeTensors(data) {
+            throw InputError("\(path): is \(safeTensorsDescription); expected a model spec (configs/models/*.yaml)")
+        }
         guard let text = String(data: data, encoding: .utf8) else { throw InputError("\(path): not UTF-8 text") }
-        return try parse(ConfigCursor(try ConfigValue.parse(yaml: text, file: path), file: path))
+        let document = try ConfigValue.parse(yaml: text, file: path)
+        let kind = YAMLDocumentKind(document)
+        guard kind == .modelSpec || kind == .other else {
+            throw InputError("\(path): is \(kind.described), not a model spec (configs/models/*.yaml)")
+        }
+        return try parse(ConfigCursor(document, file: path))
     }
 
     public static func parse(yaml: String, file: String = "<spec>") throws -> ModelSpec {

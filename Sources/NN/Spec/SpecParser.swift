@@ -49,7 +49,7 @@ struct SpecParser {
         if let template = templates[kindWord] { return try use(template, params, at: c) }
         guard ModelSpec.layerKinds.contains(kindWord) else {
             let named = templates.isEmpty ? "" : "; templates: " + templates.keys.sorted().joined(separator: ", ")
-            throw InputError("\(c.file): \(c.path): unknown layer kind '\(kindWord)' (expected one of: \(ModelSpec.layerKinds.joined(separator: ", "))\(named))")
+            throw InputError("\(c.file): \(c.path): unknown layer kind '\(kindWord)'\(didYouMean(kindWord, among: ModelSpec.layerKinds + templates.keys.sorted())) (expected one of: \(ModelSpec.layerKinds.joined(separator: ", "))\(named))")
         }
         func keys(_ allowed: [String]) throws -> ConfigMap? {
             guard let params else { return nil }

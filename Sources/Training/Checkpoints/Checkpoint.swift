@@ -103,7 +103,7 @@ public enum Checkpoint {
         if isDirectory.boolValue {
             let latest = (path as NSString).appendingPathComponent("latest.safetensors")
             guard FileManager.default.fileExists(atPath: latest) else {
-                throw InputError("\(path): folder has no latest.safetensors to resume from")
+                throw InputError("\(path): folder holds no checkpoint (no latest.safetensors); expected a checkpoint file or a run folder that training wrote checkpoints into")
             }
             return latest
         }

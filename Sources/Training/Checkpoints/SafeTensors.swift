@@ -43,14 +43,19 @@ public struct SafeTensorsFile {
 
         var prefix: UInt64 = 0
         guard fileSize >= 8, try withUnsafeMutableBytes(of: &prefix, { try file.read(at: 0, into: $0) }) else {
-            throw fail("not a safetensors file: \(fileSize) bytes, expected at least an 8-byte header length")
+            throw fail(NotACheckpoint.describe(path: path, fileSize: fileSize)
+                       ?? "not a safetensors checkpoint: \(fileSize) bytes, expected at least an 8-byte header length")
         }
+        // a length that cannot be right means this is no checkpoint at all (often a YAML file given
+        // by mistake), said before the numbers
         let headerLength = UInt64(littleEndian: prefix)
         guard headerLength <= UInt64(maxHeaderBytes) else {
-            throw fail("header length \(headerLength) is beyond the \(maxHeaderBytes)-byte limit")
+            throw fail(NotACheckpoint.describe(path: path, fileSize: fileSize)
+                       ?? "not a safetensors checkpoint: its first 8 bytes give a header length of \(headerLength), beyond the \(maxHeaderBytes)-byte limit")
         }
         guard 8 + Int(headerLength) <= fileSize else {
-            throw fail("header length \(headerLength) runs past the end of the \(fileSize)-byte file")
+            throw fail(NotACheckpoint.describe(path: path, fileSize: fileSize)
+                       ?? "not a safetensors checkpoint, or a truncated one: header length \(headerLength) runs past the end of the \(fileSize)-byte file")
         }
         var headerBytes = [UInt8](repeating: 0, count: Int(headerLength))
         guard try headerBytes.withUnsafeMutableBytes({ try file.read(at: 8, into: $0) }) else {

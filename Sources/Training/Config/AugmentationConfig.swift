@@ -9,7 +9,6 @@ import NN
 import Datasets
 
 extension RunConfig {
-    static let augmentKeys = ["shift", "rotate", "scale", "shear", "stroke", "crop", "flip", "break"]
     static let maxShift = 1024.0, maxScale = 10.0, maxShear = 60.0, maxStroke = 8.0, maxCropPad = 1024
 
     static func parseAugmentation(_ c: ConfigCursor) throws -> Augmentation {
@@ -30,7 +29,7 @@ extension RunConfig {
             }
         }
         if let v = m["crop"] {
-            let cm = try v.map(allowed: ["pad"])
+            let cm = try v.map(allowed: cropKeys)
             let pad = try cm.required("pad")
             a.cropPad = try pad.nonNegativeInt()
             guard a.cropPad <= maxCropPad else { throw pad.fail("a padding in px from 0 to \(maxCropPad)") }

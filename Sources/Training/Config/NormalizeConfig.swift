@@ -18,7 +18,7 @@ extension RunConfig {
             data.normalize = nil
             return
         }
-        let m = try c.map(allowed: ["mean", "std"])
+        let m = try c.map(allowed: normalizeKeys)
         func values(_ key: String, positive: Bool) throws -> [Float] {
             let v = try m.required(key)
             let items: [ConfigCursor]

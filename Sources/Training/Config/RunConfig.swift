@@ -86,16 +86,21 @@ public struct RunConfig {
     public var source: String                 // the config file
     public var resolved: ConfigValue          // the config tree after --set, model inlined
 
-    public static let topKeys = ["model", "init", "data", "train", "checkpoint", "seed", "output", "diagnostics"]
-
     /// Loads `path` and applies `overrides` ("train.lr=0.1").
     public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
         guard let bytes = FileManager.default.contents(atPath: path) else {
             throw InputError("\(path): cannot read the run config (no such file or not readable)")
         }
+        if FileSniff.isSafeTensors(bytes) {
+            throw InputError("\(path): is \(safeTensorsDescription); expected a run config (configs/*.yaml); to continue a checkpoint's run use --resume \(path)")
+        }
         guard let text = String(data: bytes, encoding: .utf8) else { throw InputError("\(path): not UTF-8 text") }
         var tree = try ConfigValue.parse(yaml: text, file: path)
         if tree == .null { tree = .map([]) }
+        let kind = YAMLDocumentKind(tree)
+        guard kind == .runConfig || kind == .other else {
+            throw InputError("\(path): is \(kind.described), not a run config; a run config names its model under model: (e.g. configs/lenet5.yaml)")
+        }
         try applyOverrides(overrides, to: &tree)
         return try parse(tree, file: path)
     }
@@ -135,7 +140,7 @@ public struct RunConfig {
             let path = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard path.allSatisfy({ !$0.isEmpty }) else { throw InputError("--set \(o): empty part in key '\(key)'") }
             guard topKeys.contains(path[0]) else {
-                throw InputError("--set \(o): unknown key '\(path[0])' (expected one of: \(topKeys.joined(separator: ", ")))")
+                throw InputError("--set \(o): unknown key '\(path[0])'\(didYouMean(path[0], among: topKeys)) (expected one of: \(topKeys.joined(separator: ", ")))")
             }
             let value = try ConfigValue.parse(yaml: valueText, file: "--set \(key)")
             tree.set(path: path, to: value)
@@ -163,7 +168,7 @@ public struct RunConfig {
         // spec's per-layer inits alike (ModelSpec.initialiseEveryLayer)
         if let v = m["init"] { config.model.initialiseEveryLayer(with: try InitPreset.parse(v)) }
         if let d = m["data"] {
-            let dm = try d.map(allowed: ["dataset", "split", "labels", "path", "validation", "normalize", "positive_class", "augment"])
+            let dm = try d.map(allowed: dataKeys)
             do {
                 config.data.dataset = try DatasetName(dataset: try dm["dataset"]?.string() ?? "mnist",
                                                       split: try dm["split"]?.string(), labels: try dm["labels"]?.string())
@@ -177,10 +182,7 @@ public struct RunConfig {
             if let v = dm["augment"] { config.data.augment = try parseAugmentation(v) }
         }
         if let t = m["train"] {
-            let tm = try t.map(allowed: ["epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
-                                         "schedule", "warmup_epochs", "max_steps", "scale_lr", "eval_batch",
-                                         "stall_warning_s", "allreduce", "bucket_mb", "micro_batch", "accumulate",
-                                         "optimizer", "betas", "eps", "label_smoothing", "eval_every"])
+            let tm = try t.map(allowed: trainKeys)
             var tc = config.train
             if let v = tm["epochs"] {
                 tc.epochs = try v.positiveInt()
@@ -262,7 +264,7 @@ public struct RunConfig {
             config.train = tc
         }
         if let c = m["checkpoint"] {
-            let cm = try c.map(allowed: ["every_steps", "keep"])
+            let cm = try c.map(allowed: checkpointKeys)
             if let v = cm["every_steps"] { config.checkpoint.everySteps = try v.positiveInt() }
             if let v = cm["keep"] { config.checkpoint.keep = try v.nonNegativeInt() }
         }
@@ -293,9 +295,9 @@ public struct RunConfig {
             }
         }
         guard case .map(let entries) = c.value, entries.count == 1 else { throw c.fail("one of \(schedules)") }
-        let m = try c.map(allowed: ["step", "onecycle"])
+        let m = try c.map(allowed: scheduleKeys)
         if let o = m["onecycle"] { return .onecycle(try parseOneCycle(o)) }
-        let sm = try m.required("step").map(allowed: ["every", "gamma"])
+        let sm = try m.required("step").map(allowed: stepScheduleKeys)
         let gamma = try sm["gamma"]?.double() ?? 0.1
         guard gamma > 0 else { throw sm["gamma"]!.fail("a positive gamma") }
         return .step(every: try sm.required("every").positiveInt(), gamma: gamma)
@@ -304,7 +306,7 @@ public struct RunConfig {
     static func parseOneCycle(_ c: ConfigCursor) throws -> OneCycle {
         var o = OneCycle()
         if c.isNull { return o }
-        let m = try c.map(allowed: ["pct_start", "div_factor", "final_div_factor", "cycle_momentum", "base_momentum", "max_momentum"])
+        let m = try c.map(allowed: oneCycleKeys)
         if let v = m["pct_start"] {
             o.pctStart = try v.double()
             guard (0..<1).contains(o.pctStart) else {

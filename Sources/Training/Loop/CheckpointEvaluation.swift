@@ -1,5 +1,6 @@
 // `dtrain eval`: loads a checkpoint's model (its saved config has the spec inlined), scores the
-// test set split across ranks, and derives the confusion matrix, per-class precision/recall and
+// test set (or the run's validation or training split, optionally only its first N images;
+// EvaluationSplit.swift) divided across ranks, and derives the confusion matrix, per-class precision/recall and
 // the most confused pairs.
 
 import Core
@@ -17,9 +18,14 @@ public struct ClassificationReport {
     public var confusedPairs: [(truth: Int, predicted: Int, count: Int)]
     /// Label k's name (the checkpoint's class_names, else the dataset's), or nil: labels print as numbers.
     public var classNames: [String]?
+    /// The images scored: `result.count` of the split's `splitSize` (fewer with --limit).
+    public var split: EvaluationSplit
+    public var splitSize: Int
 
-    public init(checkpoint: String, model: String, result: EvaluationResult, classNames: [String]? = nil) {
+    public init(checkpoint: String, model: String, result: EvaluationResult, classNames: [String]? = nil,
+                split: EvaluationSplit = .test, splitSize: Int? = nil) {
         self.checkpoint = checkpoint; self.model = model; self.result = result
+        self.split = split; self.splitSize = splitSize ?? result.count
         self.classNames = classNames.flatMap { $0.count == result.classes ? $0 : nil }
         let k = result.classes, m = result.confusion ?? []
         precision = (0..<k).map { c in
@@ -44,8 +50,10 @@ public struct ClassificationReport {
     /// The printed report: summary line, confusion matrix, precision/recall, confused pairs.
     public func text() -> String {
         let k = result.classes, m = result.confusion ?? []
-        var out = String(format: "%@ (%@): %d test images  loss %.4f  top-1 %.2f%%  top-5 %.2f%%\n",
-                         checkpoint, model, result.count, result.loss, result.accuracy, result.top5)
+        let scored = result.count < splitSize ? "first \(result.count) of \(splitSize) \(split.rawValue) images"
+                                               : "\(result.count) \(split.rawValue) images"
+        var out = String(format: "%@ (%@): %@  loss %.4f  top-1 %.2f%%  top-5 %.2f%%\n",
+                         checkpoint, model, scored, result.loss, result.accuracy, result.top5)
         out += "\nconfusion matrix (rows: true label, columns: predicted)\n"
         let width = max(5, String(m.max() ?? 0).count + 1)
         func cell(_ s: String) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
@@ -68,10 +76,13 @@ public struct ClassificationReport {
         var o = JSONObject()
         o.set("checkpoint", .string(checkpoint))
         o.set("model", .string(model))
+        o.set("split", .string(split.rawValue))
         o.set("count", .int(result.count))
-        o.set("test_loss", .double(result.loss))
-        o.set("test_accuracy", .double(result.accuracy))
-        o.set("test_top5", .double(result.top5))
+        o.set("split_size", .int(splitSize))
+        // the split's keys as metrics.jsonl spells them: test_loss, val_loss, train_loss, ...
+        o.set("\(split.keyPrefix)_loss", .double(result.loss))
+        o.set("\(split.keyPrefix)_accuracy", .double(result.accuracy))
+        o.set("\(split.keyPrefix)_top5", .double(result.top5))
         let k = result.classes, m = result.confusion ?? []
         o.set("confusion", .array((0..<k).map { t in .array((0..<k).map { .int(m[t * k + $0]) }) }))
         o.set("precision", .array(precision.map { .double($0) }))
@@ -85,9 +96,10 @@ public struct ClassificationReport {
     }
 }
 
-/// Loads `checkpoint` (rank 0 reads, all ranks receive the weights and BatchNorm's statistics) and scores the test set of
-/// `dataDirectory` (default: the saved config's data.path).
-public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, comm: Communicator) throws -> ClassificationReport {
+/// Loads `checkpoint` (rank 0 reads, all ranks receive the weights and BatchNorm's statistics) and scores `split`
+/// of `dataDirectory` (default: the saved config's data.path), its first `limit` images when given.
+public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, split: EvaluationSplit = .test, limit: Int? = nil,
+                               comm: Communicator) throws -> ClassificationReport {
     let point = try ResumePoint.read(checkpoint, comm: comm)
     var config = try RunConfig.fromCheckpoint(point, overrides: [])
     if let dataDirectory { config.data.path = dataDirectory }
@@ -99,14 +111,12 @@ public func evaluateCheckpoint(_ checkpoint: String, dataDirectory: String?, com
     comm.broadcast(network.parameters, root: 0)
     broadcastBatchNormState(network, comm: comm)
     let input = config.model.input
-    let labelled = try DatasetLoader.load(config.data.dataset, path: config.data.path, split: .test,
-                                          input: (input.c, input.h, input.w))
-    let test = labelled.images
-    guard input.c == test.channels, input.h == test.height, input.w == test.width else {
-        throw InputError("\(config.data.path): images are \(test.channels)x\(test.height)x\(test.width) but \(point.path) expects \(input.c)x\(input.h)x\(input.w)")
+    let (images, splitSize, datasetClassNames) = try split.images(config, limit: limit)
+    guard input.c == images.channels, input.h == images.height, input.w == images.width else {
+        throw InputError("\(config.data.path): images are \(images.channels)x\(images.height)x\(images.width) but \(point.path) expects \(input.c)x\(input.h)x\(input.w)")
     }
-    let evaluator = Evaluator(network: network, set: test, comm: comm, batch: config.train.evalBatch,
+    let evaluator = Evaluator(network: network, set: images, comm: comm, batch: config.train.evalBatch,
                               normalization: config.data.normalize, positiveClass: config.data.positiveClass)
     return ClassificationReport(checkpoint: point.path, model: config.model.name, result: try evaluator.run(confusion: true),
-                                classNames: point.metadata.classNames ?? labelled.classNames)
+                                classNames: point.metadata.classNames ?? datasetClassNames, split: split, splitSize: splitSize)
 }

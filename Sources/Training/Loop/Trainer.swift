@@ -150,6 +150,7 @@ public final class Trainer {
     /// Runs from the current step to the end.
     public func run() throws -> TrainingOutcome {
         let started = monotonicSeconds()
+        if let resumedFrom, step >= totalSteps { return try alreadyComplete(from: resumedFrom) }
         if isRoot {
             try checkWritableDirectory(config.output)
             let resumeStep = resumedFrom.map { _ in step }
@@ -184,7 +185,7 @@ public final class Trainer {
         outcome.checksum = try verifyReplicas()
         outcome.steps = step
         outcome.wallSeconds = monotonicSeconds() - started
-        log.finish(outcome: outcome, worldSize: comm.size)
+        log.finish(outcome: outcome, worldSize: comm.size, history: runHistory(fallback: outcome.epochs))
         return outcome
     }
 

@@ -1,5 +1,5 @@
 // What rank 0 prints: a run header, one line per epoch that a person can scan, a line with every
-// rank's accuracy on its own shard, and a closing line. Other ranks print nothing but errors.
+// rank's accuracy on its own shard, closing lines and the per-epoch table. Other ranks print nothing but errors.
 
 import Core
 import Foundation
@@ -10,9 +10,9 @@ public final class RunLog {
     public let enabled: Bool
     public init(enabled: Bool) { self.enabled = enabled }
 
-    public func say(_ line: String) {
+    public func say(_ line: String, terminator: String = "\n") {
         guard enabled else { return }
-        print(line)
+        print(line, terminator: terminator)
         fflush(stdout)
     }
 
@@ -58,10 +58,13 @@ public final class RunLog {
         }
     }
 
-    public func finish(outcome: TrainingOutcome, worldSize: Int) {
+    /// The closing lines, then the per-epoch table of `history` (the whole run's epochs, earlier
+    /// segments of a resumed run included; Output/EpochTable.swift).
+    public func finish(outcome: TrainingOutcome, worldSize: Int, history: [EpochMetrics]) {
         let acc = outcome.epochs.last?.testAccuracy ?? .nan
         say(String(format: "done: %d steps in %.1fs, final test accuracy %.2f%%", outcome.steps, outcome.wallSeconds, acc))
         say("replicas identical on \(worldSize) rank\(worldSize == 1 ? "" : "s") (parameter checksum \(outcome.checksum))")
+        if !history.isEmpty { say("\nper epoch:\n" + EpochTable.text(history), terminator: "") }
     }
 
     private func formatLR(_ v: Double) -> String { String(format: "%g", v) }
