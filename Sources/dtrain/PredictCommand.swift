@@ -10,7 +10,7 @@ import Reports
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Classify whole images (PNG, JPEG, PGM, PPM), one digit each, prepared as MNIST was made.")
+        abstract: "Classify whole images (PNG, JPEG, PGM, PPM), one object each: digits prepared as MNIST was made, other models' images resized to their input.")
 
     @Option(name: .long, help: "Checkpoint file, or a run folder (its latest.safetensors).")
     var checkpoint: String

@@ -137,6 +137,15 @@ final class DatasetTrainingTests: XCTestCase {
         XCTAssertGreaterThan(accuracy, 60, "one epoch should beat chance (33%) clearly: \(accuracy)%")
         let meta = try SafeTensorsFile.open(path: folder + "/out/latest.safetensors").metadata
         XCTAssertEqual(meta["class_names"].map { $0.contains("columns") }, true)
+        // predict resizes images for a non-digit model and prints the class names
+        let images = ["bands/img1.ppm", "columns/img2.ppm", "dots/img4.pgm"].map { "\(folder)/images/test/\($0)" }
+        let p = try dtrain(["predict", "--checkpoint", folder + "/out"] + images, timeout: 60)
+        assertSucceeded(p, "predict with the folder model")
+        let lines = p.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, p.stdout)
+        for (line, name) in zip(lines, ["0 bands", "1 columns", "2 dots"]) {
+            XCTAssertTrue(line.contains(": \(name) ("), "expected \(name) first: \(line)")
+        }
     }
 
     /// A CIFAR batch whose size is not a whole number of records, and an unknown dataset name:

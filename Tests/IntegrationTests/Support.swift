@@ -73,9 +73,18 @@ private func childEnvironment(_ extra: [String: String]) -> [String: String] {
     env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     env["OPENBLAS_NUM_THREADS"] = "1"
     env["DTRAIN_PROGRESS"] = "0"
+    env["DTRAIN_CACHE"] = testPixelCache
     for (k, v) in extra { env[k] = v }
     return env
 }
+
+/// The pixel cache of every dtrain this test process starts: its own folder, removed at exit, so
+/// tests neither fill the user's cache nor depend on what an earlier run left there.
+let testPixelCache: String = {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-it-cache-\(getpid())").path
+    atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-it-cache-\(getpid())").path) }
+    return folder
+}()
 
 /// Runs `executable args` in `cwd` (default: the package root) as the leader of a new process
 /// group, stdout and stderr captured in temp files. After `timeout` seconds the whole group

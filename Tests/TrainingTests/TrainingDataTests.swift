@@ -12,10 +12,17 @@ import Training
 import XCTest
 
 final class TrainingDataTests: XCTestCase {
+    /// A fresh folder, removed when the test ends; $DTRAIN_CACHE points into it meanwhile, so the
+    /// pixel cache files the loads make are the test's own.
     private func scratch() throws -> String {
         let path = NSTemporaryDirectory() + "dtrain-trainingdata-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        let previous = ProcessInfo.processInfo.environment["DTRAIN_CACHE"]
+        setenv("DTRAIN_CACHE", path + "/cache", 1)
+        addTeardownBlock {
+            if let previous { setenv("DTRAIN_CACHE", previous, 1) } else { unsetenv("DTRAIN_CACHE") }
+            try? FileManager.default.removeItem(atPath: path)
+        }
         return path
     }
 

@@ -15,6 +15,12 @@ public struct LabelledImages {
 
     /// "0", "1", ..., for datasets whose classes have no names.
     static func numbered(_ classes: Int) -> [String] { (0 ..< classes).map(String.init) }
+
+    /// `names` fitted to a model's `count` outputs: cut to `count`, or extended with the numbers
+    /// of the outputs past the data's classes (a model may have more outputs than classes).
+    public static func names(_ names: [String], count: Int) -> [String] {
+        names.count >= count ? Array(names.prefix(count)) : names + (names.count ..< count).map(String.init)
+    }
 }
 
 /// Which part of a dataset: training (validation is cut from its tail later) or test.

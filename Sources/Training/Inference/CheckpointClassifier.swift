@@ -25,7 +25,10 @@ public final class CheckpointClassifier {
     public let modelName: String
     public let input: Shape
     public let classes: Int
-    /// The checkpoint's class_names when there is one per output, else nil.
+    /// The dataset the model was trained on (the checkpoint's data.dataset): how images are prepared.
+    public let dataset: DatasetName
+    /// The checkpoint's class_names, one per output (outputs past the data's classes named by
+    /// number); nil when the checkpoint has none.
     public let classNames: [String]?
     private let network: Network
     private let normalization: Normalization?
@@ -48,7 +51,8 @@ public final class CheckpointClassifier {
         modelName = config.model.name
         input = config.model.input
         classes = network.outputShape.count
-        classNames = point.metadata.classNames.flatMap { $0.count == network.outputShape.count ? $0 : nil }
+        dataset = config.data.dataset
+        classNames = point.metadata.classNames.map { LabelledImages.names($0, count: network.outputShape.count) }
         normalization = config.data.normalize
         self.network = network
     }

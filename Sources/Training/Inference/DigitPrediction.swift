@@ -1,6 +1,8 @@
-// `dtrain predict`: each image holds one digit. It is decoded to grey, prepared as MNIST was made
-// (MNISTStyle.prepare: invert a light background, crop to the ink, fit 20x20, centre by mass in
-// 28x28), and all images are classified in one batch by a model that takes 1x28x28.
+// `dtrain predict`: each image holds one object to classify. For a model of handwriting (mnist,
+// emnist, kmnist) the image is decoded to grey and prepared as MNIST was made (MNISTStyle.prepare:
+// invert a light background, crop to the ink, fit 20x20, centre by mass in 28x28); for any other
+// model (fashion-mnist, cifar, folder) it is stretched to the model's input and converted to its
+// channels as the folder dataset stores images (ResizedImage). All images are classified in one batch.
 
 import Core
 import Foundation
@@ -39,14 +41,30 @@ public enum DigitPrediction {
     /// needs 20x20 in the end, and a huge image must not cost gigabytes in preprocessing.
     public static let workingSide = 512
 
+    /// Whether images for this model are prepared as MNIST digits were made: models of the
+    /// handwriting datasets (mnist, emnist, kmnist, and idx at 1x28x28) are; others (fashion-mnist,
+    /// cifar, folder, idx of other shapes) get the folder dataset's resize (ResizedImage).
+    public static func usesMNISTStyle(_ classifier: CheckpointClassifier) -> Bool {
+        let digitShape = classifier.input.c == 1 && classifier.input.h == MNISTStyle.side && classifier.input.w == MNISTStyle.side
+        switch classifier.dataset {
+        case .mnist, .emnist, .kmnist: return true
+        case .idx: return digitShape
+        case .fashionMNIST, .cifar10, .cifar100, .folder: return false
+        }
+    }
+
     /// Classifies every image (decode errors name the file; nothing is classified until all decode).
     public static func run(_ images: [String], classifier: CheckpointClassifier, top k: Int = 3,
                            decodeOptions: ImageDecodeOptions = .init(reduceLongestSideTo: workingSide)) throws -> [ImagePrediction] {
-        try classifier.require(c: 1, h: MNISTStyle.side, w: MNISTStyle.side, for: "an MNIST-style digit image")
+        let mnistStyle = usesMNISTStyle(classifier)
+        if mnistStyle { try classifier.require(c: 1, h: MNISTStyle.side, w: MNISTStyle.side, for: "an MNIST-style digit image") }
+        let input = classifier.input
         var pixels: [Float] = []
-        pixels.reserveCapacity(images.count * MNISTStyle.side * MNISTStyle.side)
+        pixels.reserveCapacity(images.count * input.c * input.h * input.w)
         for path in images {
-            pixels += MNISTStyle.prepare(try ImageDecoder.decode(path: path, options: decodeOptions).image)
+            pixels += mnistStyle
+                ? MNISTStyle.prepare(try ImageDecoder.decode(path: path, options: decodeOptions).image)
+                : try ResizedImage.floats(path, channels: input.c, height: input.h, width: input.w, options: decodeOptions)
         }
         let p = classifier.probabilities(pixels, count: images.count)
         return images.indices.map { i in

@@ -26,7 +26,7 @@ public struct ClassificationReport {
                 split: EvaluationSplit = .test, splitSize: Int? = nil) {
         self.checkpoint = checkpoint; self.model = model; self.result = result
         self.split = split; self.splitSize = splitSize ?? result.count
-        self.classNames = classNames.flatMap { $0.count == result.classes ? $0 : nil }
+        self.classNames = classNames.map { LabelledImages.names($0, count: result.classes) }
         let k = result.classes, m = result.confusion ?? []
         precision = (0..<k).map { c in
             let column = (0..<k).reduce(0) { $0 + m[$1 * k + c] }

@@ -34,8 +34,11 @@ public struct TrainingData {
         }
         let classes = NetworkPlanClasses.of(config.model)
         if classes == 1 {
-            guard config.data.positiveClass != nil else {
+            guard let positive = config.data.positiveClass else {
                 throw InputError("\(config.source): data.positive_class: required for a 1-output (logistic) model: the class that counts as positive")
+            }
+            guard positive < full.classes else {
+                throw InputError("\(config.source): data.positive_class: \(positive) is not a class of \(dataset) (0...\(full.classes - 1))")
             }
         } else if classes < full.classes {
             throw InputError("\(config.source): model has \(classes) outputs but \(dataset) in \(dir) has \(full.classes) classes")
