@@ -40,36 +40,36 @@ public enum MNIST {
     }
 
     /// The images of the IDX file `path` (gzipped or raw) with `labels` (read from `labelsPath`),
-    /// mapped from the PixelCache under a key of the file's real path, size and modification time;
-    /// on a miss the file is streamed (inflated) once into the cache file. Its header, its image
-    /// count (equal to the labels') and its exact payload size are checked; errors name `path`.
+    /// mapped from the PixelCache under the file's SourceIdentity; on a miss the file is streamed
+    /// (inflated) once into the cache file. Its header, its image count (equal to the labels'), its
+    /// size against the header's claim (StoredSize, before the cache reserves anything) and its
+    /// exact payload size are checked; errors name `path`.
     static func cachedImages(_ path: String, labels: [Int32], labelsPath: String, classes: Int,
                              dims allowed: ClosedRange<Int>) throws -> ImageSet {
         let dims = try imageDimensions(path, allowed: allowed)
         guard dims[0] == labels.count else {
             throw InputError("\(path) has \(dims[0]) images but \(labelsPath) has \(labels.count) labels: expected equal counts")
         }
-        let file = try PosixFile.openRegular(path, what: "data file")
-        var info = stat()
-        guard fstat(file.fd, &info) == 0 else { throw InputError("\(path): cannot stat data file (\(errnoText()))") }
-        let real = realPath(path)
-        let key = "idx-images|\(real)|size \(info.st_size)|mtime \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|inode \(info.st_ino)"
+        let header = 4 + 4 * dims.count
+        let shape = dims.map(String.init).joined(separator: "x")
+        // before the cache reserves count x C x H x W bytes: can the file hold that many?
+        try StoredSize.check(path, header: header, payload: dims.reduce(1, *), shape: shape)
+        let key = "idx-images|" + (try SourceIdentity.of(path))
         let channels = dims.count == 4 ? dims[1] : 1
         return try PixelCache.imageSet(key: key, labels: labels, classes: classes, channels: channels,
                                        height: dims[dims.count - 2], width: dims[dims.count - 1]) { out in
-            let header = 4 + 4 * dims.count
             var seen = 0                      // bytes of the (inflated) file so far
             try streamMaybeGzip(path: path) { chunk in
                 let skip = max(0, min(header - seen, chunk.count))
                 let payload = chunk.count - skip, at = seen + skip - header
                 guard at + payload <= out.count else {
-                    throw InputError("\(path): trailing data: expected \(out.count) bytes of data for \(dims.map(String.init).joined(separator: "x"))")
+                    throw InputError("\(path): trailing data: expected \(out.count) bytes of data for \(shape)")
                 }
                 if payload > 0 { UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: chunk.baseAddress! + skip, byteCount: payload) }
                 seen += chunk.count
             }
             guard seen - header == out.count else {
-                throw InputError("\(path): truncated: expected \(out.count) bytes of data for \(dims.map(String.init).joined(separator: "x")), found \(max(seen - header, 0))")
+                throw InputError("\(path): truncated: expected \(out.count) bytes of data for \(shape), found \(max(seen - header, 0))")
             }
         }
     }
@@ -104,13 +104,6 @@ public enum MNIST {
             if !overflow && product <= Int.max - header { total = header + product }
         }
         return try checkIDXHeader(prefix, totalBytes: total, file: path, expectDims: expect).dims
-    }
-
-    /// The canonical absolute path of `path` (symbolic links resolved), or `path` when that fails.
-    private static func realPath(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     /// The path of `name` under `directory`: the .gz file if it exists, else the raw one.

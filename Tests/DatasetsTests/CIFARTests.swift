@@ -1,6 +1,7 @@
 // CIFAR-10 and CIFAR-100 (binary version) on small batch files written here: records in file
 // order with their R, G, B planes as stored, the archive subfolder found, fine and coarse labels,
-// class names from the names files or numbered, and every bad input naming its file.
+// class names from the names files, else CIFAR-10's standard ones or CIFAR-100 numbered, and every
+// bad input naming its file.
 
 import Core
 import Datasets
@@ -45,10 +46,11 @@ final class CIFARTests: XCTestCase {
                        (1 ... 5).map { "data_batch_\($0).bin" } + ["test_batch.bin", "batches.meta.txt"])
     }
 
-    func testCIFAR10WithoutNamesFileNumbersTheClasses() throws {
+    func testCIFAR10WithoutNamesFileHasTheStandardNames() throws {
         let dir = try scratchDirectory(self)
         try writeCIFAR10(dir, perBatch: 2, test: 3)
-        XCTAssertEqual(try DatasetLoader.load(.cifar10, path: dir, split: .test, input: shape).classNames, (0 ..< 10).map(String.init))
+        XCTAssertEqual(try DatasetLoader.load(.cifar10, path: dir, split: .test, input: shape).classNames,
+                       ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"])
         XCTAssertEqual(try DatasetLoader.sourceFiles(.cifar10, path: dir).count, 6)
     }
 

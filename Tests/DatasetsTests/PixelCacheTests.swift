@@ -1,8 +1,10 @@
 // PixelCache: a key's pixels are built once by `fill` and mapped from then on; a short or damaged
-// cache file is rebuilt; a failed fill leaves nothing behind; builders racing on one key (threads
-// with separate lock descriptors, as processes have) fill it once and all map the one file; a
-// mapped set gathers exactly as the same set in memory; per-channel statistics (data.normalize:
-// auto) against a hand computation, cached next to the pixels.
+// cache file (bad header, impossible sides, labels out of range, another class count) is rebuilt;
+// a failed fill leaves nothing behind; builders racing on one key (threads with separate lock
+// descriptors, as processes have) fill it once and all map the one file; the folder is per user,
+// private, and refused when shared or foreign; stale temporaries are removed; a mapped set gathers
+// exactly as the same set in memory; per-channel statistics (data.normalize: auto) against a hand
+// computation, cached next to the pixels.
 
 import Core
 import Datasets
@@ -54,19 +56,28 @@ final class PixelCacheTests: XCTestCase {
         XCTAssertEqual(try cacheFiles(folder).count, 2)
     }
 
-    /// A labelled set (a decoded dataset) is built once and mapped with its labels from then on;
-    /// a label out of range in the file (damage) makes it be rebuilt.
+    /// A labelled set (a decoded dataset) is filled once, in place, and mapped with its labels from
+    /// then on; a label out of range in the file (damage) or another class count for the same key
+    /// makes it be rebuilt; a label out of range from `fill` is an InputError naming the key.
     func testLabelledSetIsBuiltOnceAndKeepsItsLabels() throws {
         let folder = try useScratchCache(self)
         let fills = Counter()
-        let source = ImageSet(channels: 3, height: 2, width: 4, pixels: pattern, labels: [6, 5, 4, 3, 2, 1, 0], classes: 7)
-        func load() throws -> ImageSet { try PixelCache.labelledSet(key: "test|labelled") { fills.add(); return source } }
+        let sourceLabels: [Int32] = [6, 5, 4, 3, 2, 1, 0]
+        func load(classes: Int = 7) throws -> ImageSet {
+            try PixelCache.labelledSet(key: "test|labelled", count: 7, classes: classes, channels: 3, height: 2, width: 4) { pixels, labels in
+                fills.add()
+                XCTAssertEqual(pixels.count, self.pattern.count)
+                XCTAssertEqual(labels.count, 7)
+                _ = pixels.update(from: self.pattern)
+                _ = labels.update(from: sourceLabels)
+            }
+        }
         let first = try load()
         XCTAssertTrue(first.isMapped)
         XCTAssertEqual(first.pixels, pattern)
-        XCTAssertEqual(first.labels, source.labels)
+        XCTAssertEqual(first.labels, sourceLabels)
         XCTAssertEqual(first.classes, 7)
-        XCTAssertEqual(try load().labels, source.labels)
+        XCTAssertEqual(try load().labels, sourceLabels)
         XCTAssertEqual(fills.value, 1, "the second load maps the file, labels included")
         let file = folder + "/" + (try cacheFiles(folder)).first!
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int, 4096 + pattern.count + 4 * 7)
@@ -74,11 +85,110 @@ final class PixelCacheTests: XCTestCase {
         try handle.seek(toOffset: UInt64(4096 + pattern.count))
         try handle.write(contentsOf: Foundation.Data([99, 0, 0, 0]))     // label 99 of 7 classes
         try handle.close()
-        XCTAssertEqual(try load().labels, source.labels)
+        XCTAssertEqual(try load().labels, sourceLabels)
         XCTAssertEqual(fills.value, 2, "a file with a label out of range is rebuilt")
-        XCTAssertThrowsError(try PixelCache.labelledSet(key: "test|none") {
-            ImageSet(channels: 1, height: 1, width: 1, pixels: [], labels: [], classes: 0)
-        })
+        let nine = try load(classes: 9)
+        XCTAssertEqual(nine.classes, 9, "a file for 7 classes is never handed to a caller that needs 9")
+        XCTAssertEqual(fills.value, 3)
+        XCTAssertEqual(try cacheFiles(folder).count, 1)
+
+        assertInputError(try PixelCache.labelledSet(key: "test|bad", count: 2, classes: 2, channels: 1, height: 1, width: 1) { _, labels in
+            labels[0] = 1
+            labels[1] = 2
+        }, mentions: "test|bad", "label 2", "0..<2")
+        XCTAssertEqual(try cacheFiles(folder).count, 1, "a failed fill leaves no file")
+        assertInputError(try PixelCache.labelledSet(key: "test|none", count: 0, classes: 0, channels: 1, height: 1, width: 1) { _, _ in },
+                         mentions: "test|none", "classes")
+    }
+
+    /// A header whose sides are 0, or whose C x H x W is over the per-image limit or overflows, is
+    /// not trusted (no size is computed from it): the file is rebuilt.
+    func testHeaderWithImpossibleSidesIsRebuilt() throws {
+        let folder = try useScratchCache(self)
+        let fills = Counter()
+        func load() throws -> ImageSet {
+            try PixelCache.labelledSet(key: "test|sides", count: 7, classes: 7, channels: 3, height: 2, width: 4) { pixels, labels in
+                fills.add()
+                _ = pixels.update(from: self.pattern)
+                _ = labels.update(from: self.labels)
+            }
+        }
+        _ = try load()
+        let file = folder + "/" + (try cacheFiles(folder)).first!
+        // (offset, u32): channels 0; height 0; width 2^31 with channels 2^31 (the product overflows 64 bits
+        // once the count is in); width 2^27 (over 64 MiB per image)
+        let patches: [[(Int, UInt32)]] = [[(24, 0)], [(28, 0)], [(24, 1 << 31), (32, 1 << 31)], [(32, 1 << 27)]]
+        for (n, patch) in patches.enumerated() {
+            let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: file))
+            for (offset, value) in patch {
+                try handle.seek(toOffset: UInt64(offset))
+                try handle.write(contentsOf: Foundation.Data(withUnsafeBytes(of: value.littleEndian) { Array($0) }))
+            }
+            try handle.close()
+            let set = try load()
+            XCTAssertEqual(fills.value, n + 2, "patch \(patch) is rebuilt")
+            XCTAssertEqual([set.count, set.channels, set.height, set.width], [7, 3, 2, 4])
+            XCTAssertEqual(set.pixels, pattern)
+        }
+    }
+
+    /// The default folder is one per user; $XDG_CACHE_HOME/dtrain and $DTRAIN_CACHE as before.
+    func testDefaultFolderIsPerUser() throws {
+        let env = ProcessInfo.processInfo.environment
+        let saved = (env["DTRAIN_CACHE"], env["XDG_CACHE_HOME"])
+        defer {
+            if let v = saved.0 { setenv("DTRAIN_CACHE", v, 1) } else { unsetenv("DTRAIN_CACHE") }
+            if let v = saved.1 { setenv("XDG_CACHE_HOME", v, 1) } else { unsetenv("XDG_CACHE_HOME") }
+        }
+        unsetenv("DTRAIN_CACHE")
+        unsetenv("XDG_CACHE_HOME")
+        XCTAssertEqual(PixelCache.root(), "/tmp/dtrain-cache-\(geteuid())")
+        setenv("XDG_CACHE_HOME", "/home/u/.cache", 1)
+        XCTAssertEqual(PixelCache.root(), "/home/u/.cache/dtrain")
+        setenv("DTRAIN_CACHE", "/scratch/cache", 1)
+        XCTAssertEqual(PixelCache.root(), "/scratch/cache")
+    }
+
+    /// The folder is created 0700; one that group or others can write, or that another user owns,
+    /// is refused with one line naming it and DTRAIN_CACHE.
+    func testFolderIsPrivateAndASharedOrForeignOneIsRefused() throws {
+        let folder = try useScratchCache(self)
+        let fills = Counter()
+        _ = try cached("test|mode", fills: fills)
+        var info = stat()
+        XCTAssertEqual(stat(folder, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o700)
+        for mode: mode_t in [0o777, 0o775, 0o757] {
+            XCTAssertEqual(chmod(folder, mode), 0)
+            assertInputError(try cached("test|mode", fills: fills), mentions: folder, "DTRAIN_CACHE", "writable by group or others")
+        }
+        XCTAssertEqual(chmod(folder, 0o755), 0)
+        XCTAssertTrue(try cached("test|mode", fills: fills).isMapped)
+        XCTAssertEqual(fills.value, 1, "an owned folder that only its owner can write is used")
+        if geteuid() == 0 {                                    // only root can give a folder away
+            XCTAssertEqual(chown(folder, 4242, 4242), 0)
+            assertInputError(try cached("test|mode", fills: fills), mentions: folder, "DTRAIN_CACHE", "uid 4242")
+            XCTAssertEqual(chown(folder, 0, 0), 0)
+        }
+        let file = folder + "-file"
+        try writeFile(file, [1])
+        setenv("DTRAIN_CACHE", file, 1)
+        assertInputError(try cached("test|mode", fills: fills), mentions: file, "DTRAIN_CACHE")
+    }
+
+    /// Temporaries that killed builds left next to a key's file are removed by the next build of
+    /// that key; other keys' temporaries are left to their own builds.
+    func testStaleTemporariesOfAKilledBuildAreRemoved() throws {
+        let folder = try useScratchCache(self)
+        let fills = Counter()
+        do { _ = try cached("test|temps", fills: fills) }
+        let name = try XCTUnwrap(try cacheFiles(folder).first)
+        XCTAssertEqual(unlink(folder + "/" + name), 0)
+        let other = "pixels-0000000000000000.tmp-5-6"
+        for stale in [name + ".tmp-999-123", name + ".tmp-1-2", other] { try writeFile(folder + "/" + stale, [1, 2, 3]) }
+        XCTAssertEqual(try cached("test|temps", fills: fills).pixels, pattern)
+        XCTAssertEqual(fills.value, 2)
+        XCTAssertEqual(try cacheFiles(folder), [name, other].sorted())
     }
 
     /// A cache file that is short, has a damaged header, or holds another shape is rebuilt.

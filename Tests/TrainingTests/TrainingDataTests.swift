@@ -66,7 +66,8 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertEqual(data.train.count, 70)
         XCTAssertEqual(data.validation?.count, 30)
         XCTAssertEqual(data.test.count, 20)
-        XCTAssertEqual(data.classNames, (0 ..< 10).map(String.init))
+        XCTAssertEqual(data.classNames, ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+                       "no batches.meta.txt: CIFAR-10's standard names")
         XCTAssertEqual(data.validation?.labels, (70 ..< 100).map { Int32($0 % 10) })
     }
 

@@ -26,15 +26,21 @@ public final class PosixFile {
     public static func errnoMessage() -> String { errnoText() }
 
     /// Opens a regular file for sequential reading (`what` names it in messages: "data file");
-    /// a directory or special file is an InputError.
+    /// a directory or special file is an InputError. The open is non-blocking, so a FIFO (which
+    /// would wait for a writer) is refused rather than hanging; O_NONBLOCK is cleared once the
+    /// file is known to be regular.
     public static func openRegular(_ path: String, what: String) throws -> PosixFile {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw InputError("\(path): cannot open \(what) (\(errnoText()))") }
         let file = PosixFile(path: path, fd: fd)
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw InputError("\(path): cannot stat \(what) (\(errnoText()))") }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw InputError("\(path): expected a regular \(what), found a directory or special file")
+            throw InputError("\(path): expected a regular \(what), found a directory, FIFO or other special file")
+        }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+            throw InputError("\(path): cannot make \(what) blocking (\(errnoText()))")
         }
         return file
     }

@@ -4,9 +4,11 @@
 // test.bin, records of 3074 bytes: coarse label (0...19), fine label (0...99), pixels.
 // The folder is data.path itself or its cifar-10-batches-bin / cifar-100-binary subfolder (as the
 // archives unpack). Class names come from batches.meta.txt / fine_label_names.txt /
-// coarse_label_names.txt (one per line, blank lines ignored) when present, else "0", "1", ...
-// Decoded into memory through DatasetLoader.materialise. A file whose size is not a positive
-// multiple of the record, or a label out of range, is an InputError naming the file.
+// coarse_label_names.txt (one per line, blank lines ignored) when present, else CIFAR-10's ten
+// standard names (airplane ... truck) or CIFAR-100's "0", "1", ... The record counts come from the
+// file sizes, so the records are decoded straight into the PixelCache file through
+// DatasetLoader.materialise. A file whose size is not a positive multiple of the record, or a
+// label out of range, is an InputError naming the file.
 
 import Core
 import Foundation
@@ -61,7 +63,11 @@ enum CIFAR {
         let folder = try dataFolder(variant, path: path)
         let files = variant.files(split).map { folder + "/" + $0 }
         let key = try DatasetLoader.materialiseKey("\(variant.configName)-\(split.rawValue)", files: files)
-        let set = try DatasetLoader.materialise(key: key) { try read(files, variant: variant) }
+        let counts = try recordCounts(files, variant: variant)
+        let set = try DatasetLoader.materialise(key: key, count: counts.reduce(0, +), classes: variant.label.classes,
+                                                channels: channels, height: side, width: side) { pixels, labels in
+            try read(files, counts: counts, variant: variant, pixels: pixels, labels: labels)
+        }
         return LabelledImages(images: set, classNames: try classNames(variant, folder: folder))
     }
 
@@ -83,57 +89,63 @@ enum CIFAR {
         throw InputError("\(path): no \(first) here or in \(base)/\(variant.subfolder): expected the \(variant.title) binary version")
     }
 
-    /// Every record of `files`, in file order: pixels as stored (C, H, W), the chosen label checked.
-    static func read(_ files: [String], variant: Variant) throws -> ImageSet {
-        var counts: [Int] = []
-        for file in files {
+    /// The number of records in each file, from its size; a size that is not a positive multiple
+    /// of the record is an InputError naming the file.
+    static func recordCounts(_ files: [String], variant: Variant) throws -> [Int] {
+        try files.map { file in
             let size = try PosixFile.openRegular(file, what: "data file").size()
             guard size > 0, size % variant.recordSize == 0 else {
                 throw InputError("\(file): \(size) bytes is not a positive multiple of the \(variant.recordSize)-byte \(variant.title) record "
                                  + "(\(variant.labelBytes == 1 ? "label" : "coarse label, fine label") + \(pixelsPerImage) pixels)")
             }
-            counts.append(size / variant.recordSize)
+            return size / variant.recordSize
         }
-        let total = counts.reduce(0, +)
-        var pixels = [UInt8](repeating: 0, count: total * pixelsPerImage)       // (total, 3, 32, 32)
-        var labels = [Int32](repeating: 0, count: total)
+    }
+
+    /// Every record of `files` (`counts[i]` records in file i), in file order, into `pixels`
+    /// ((sum of counts, 3, 32, 32), as stored) and `labels` (the chosen label, checked).
+    static func read(_ files: [String], counts: [Int], variant: Variant, pixels out: UnsafeMutableBufferPointer<UInt8>,
+                     labels: UnsafeMutableBufferPointer<Int32>) throws {
         let (offset, classes, _) = variant.label
         let record = variant.recordSize
         let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: chunkRecords * record)
         defer { chunk.deallocate() }
         var image = 0
-        try pixels.withUnsafeMutableBufferPointer { out in
-            for (file, count) in zip(files, counts) {
-                let handle = try PosixFile.openRegular(file, what: "data file")
-                var done = 0
-                while done < count {
-                    let n = min(chunkRecords, count - done)
-                    guard try handle.fill(chunk, count: n * record) == n * record else {
-                        throw InputError("\(file): file shrank while reading (expected \(count) records of \(record) bytes)")
-                    }
-                    for r in 0 ..< n {
-                        let src = chunk + r * record
-                        let label = Int(src[offset])
-                        guard label < classes else {
-                            throw InputError("\(file): record \(done + r) has label \(label): expected 0..<\(classes) (\(variant.labelsTitle) labels)")
-                        }
-                        labels[image] = Int32(label)
-                        (out.baseAddress! + image * pixelsPerImage).update(from: src + variant.labelBytes, count: pixelsPerImage)
-                        image += 1
-                    }
-                    done += n
+        for (file, count) in zip(files, counts) {
+            let handle = try PosixFile.openRegular(file, what: "data file")
+            var done = 0
+            while done < count {
+                let n = min(chunkRecords, count - done)
+                guard try handle.fill(chunk, count: n * record) == n * record else {
+                    throw InputError("\(file): file shrank while reading (expected \(count) records of \(record) bytes)")
                 }
+                for r in 0 ..< n {
+                    let src = chunk + r * record
+                    let label = Int(src[offset])
+                    guard label < classes else {
+                        throw InputError("\(file): record \(done + r) has label \(label): expected 0..<\(classes) (\(variant.labelsTitle) labels)")
+                    }
+                    labels[image] = Int32(label)
+                    (out.baseAddress! + image * pixelsPerImage).update(from: src + variant.labelBytes, count: pixelsPerImage)
+                    image += 1
+                }
+                done += n
             }
         }
-        return ImageSet(channels: channels, height: side, width: side, pixels: pixels, labels: labels, classes: classes)
     }
 
-    /// The names file's non-blank lines (trimmed) when it exists, else "0", "1", ...; a file with a
-    /// different number of names is an InputError.
+    /// CIFAR-10's class names in label order, for a folder without batches.meta.txt.
+    static let cifar10Classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+    /// The names file's non-blank lines (trimmed) when it exists, else CIFAR-10's standard names
+    /// (cifar10Classes) or, for CIFAR-100, "0", "1", ...; a file with a different number of names
+    /// is an InputError.
     static func classNames(_ variant: Variant, folder: String) throws -> [String] {
         let (_, classes, namesFile) = variant.label
         let path = folder + "/" + namesFile
-        guard FileManager.default.fileExists(atPath: path) else { return LabelledImages.numbered(classes) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            return variant == .cifar10 ? cifar10Classes : LabelledImages.numbered(classes)
+        }
         let size = try PosixFile.openRegular(path, what: "class names file").size()
         guard size <= 1 << 20 else { throw InputError("\(path): \(size) bytes, over 1 MiB: expected \(classes) class names, one per line") }
         let bytes = try readFileBytes(path: path)

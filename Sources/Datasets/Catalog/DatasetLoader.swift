@@ -2,8 +2,9 @@
 // files it reads (for the all-ranks checksum), and the single funnel every decoded dataset goes
 // through (`materialise`). MNIST-family IDX images are copied into the node's PixelCache as they
 // are (MNIST.loadPair); EMNIST (transposed), CIFAR and image folders are decoded through
-// `materialise`, whose key names the source files (path, size, mtime) and the decode
-// parameters: the first process on a node decodes, every later one maps the cached result.
+// `materialise`, whose key names the source files (SourceIdentity: real path, size, mtime, inode)
+// and the decode parameters; the caller gives the shape up front and decodes straight into the
+// cache file: the first process on a node decodes, every later one maps the cached result.
 
 import Core
 import Foundation
@@ -55,23 +56,25 @@ public enum DatasetLoader {
         }
     }
 
-    /// The funnel for every decoded dataset: its pixels and labels cached under `key` in the
-    /// node's PixelCache (see `materialiseKey`) and mapped; `build` decodes it into memory only
-    /// when no valid cache file exists, once per node.
-    static func materialise(key: String, build: () throws -> ImageSet) throws -> ImageSet {
-        try PixelCache.labelledSet(key: key, build: build)
+    /// The funnel for every decoded dataset: `count` images of (channels, height, width) with labels
+    /// in 0..<classes, cached under `key` in the node's PixelCache (see `materialiseKey`) and
+    /// mapped; `fill` decodes the pixels straight into a new cache file's mapping, and the labels,
+    /// only when no valid cache file exists, once per node.
+    static func materialise(key: String, count: Int, classes: Int, channels: Int, height: Int, width: Int,
+                            fill: (_ pixels: UnsafeMutableBufferPointer<UInt8>,
+                                   _ labels: UnsafeMutableBufferPointer<Int32>) throws -> Void) throws -> ImageSet {
+        try PixelCache.labelledSet(key: key, count: count, classes: classes, channels: channels, height: height,
+                                   width: width, fill: fill)
     }
 
     /// A key that changes whenever the decoded result could: `what` (dataset, split and decode
-    /// parameters, e.g. "cifar100-coarse-train" or "folder-train-3x32x32") and, for each file,
-    /// its path, size and modification time (ns), folded into FNV-1a 64. Usable as a file name.
+    /// parameters, e.g. "cifar100-coarse-train" or "folder-train-3x32x32") and each file's
+    /// SourceIdentity (real path, size, mtime in ns, inode), folded into FNV-1a 64. Usable as a
+    /// file name.
     static func materialiseKey(_ what: String, files: [String]) throws -> String {
         var h = fnv1a64(Array(what.utf8))
         for file in files {
-            var info = stat()
-            guard stat(file, &info) == 0 else { throw InputError("\(file): cannot stat data file (\(PosixFile.errnoMessage()))") }
-            let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
-            let line = "\(file)\t\(info.st_size)\t\(mtime)\n"
+            let line = try SourceIdentity.of(file) + "\n"
             h = Array(line.utf8).withUnsafeBytes { fnv1a64($0, continuing: h) }
         }
         return what + "-" + hex16(h)

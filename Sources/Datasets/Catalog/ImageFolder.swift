@@ -1,22 +1,23 @@
 // torchvision's ImageFolder layout: <root>/train/<class>/<images> and <root>/test/<class>/<images>.
 // Classes are the split folder's subfolders sorted by name (UTF-8 byte order, as Python sorts);
 // label k is the k-th class, and the test split must have exactly the training split's classes.
-// A class holds every file below its folder (symlinks followed, at most `maxDepth` levels), in
+// A class holds every file below its folder (symlinks followed, each folder once — one reached
+// again through a symlink is an InputError naming it — and at most `maxDepth` levels), in
 // torchvision's order: by folder path, then by file name. Dot-files and dot-folders are skipped;
 // plain files directly in the split folder belong to no class and are ignored, as torchvision does.
 // Each image is decoded (ImageDecoder: PNG, JPEG, PGM, PPM by content) and resized to the model's
 // input (C, H, W) with GrayscaleImage.resampled (stretched, like torchvision's Resize((H, W))), then
 // stored as round(v * 255). Channels, by decision: every image is converted to the model's channel
 // count, whatever it has — C = 1: luma (ImageDecoder.decode); C = 3: RGB (decodeRGB), grey images
-// replicated; nothing is printed or recorded per image; other C are an InputError. Decoded into
-// memory through DatasetLoader.materialise. An empty split folder, an empty class (named) and a
-// file that is not an image (named) are InputErrors.
+// replicated; nothing is printed or recorded per image; other C are an InputError. Decoded straight
+// into the PixelCache file (files x model input) through DatasetLoader.materialise. An empty split
+// folder, an empty class (named) and a file that is not an image (named) are InputErrors.
 
 import Core
 import Foundation
 
 enum ImageFolder {
-    /// Folders deeper than this below a class folder are an InputError (guards symlink loops).
+    /// Folders deeper than this below a class folder are an InputError.
     static let maxDepth = 16
 
     static func load(root: String, split: DataSplit, input: (c: Int, h: Int, w: Int)) throws -> LabelledImages {
@@ -37,14 +38,14 @@ enum ImageFolder {
         }
         let files = classes.flatMap { $0.files }
         let key = try DatasetLoader.materialiseKey("folder-\(split.rawValue)-\(input.c)x\(input.h)x\(input.w)", files: files)
-        let set = try DatasetLoader.materialise(key: key) {
-            let size = input.c * input.h * input.w
-            var pixels = [UInt8](repeating: 0, count: files.count * size)        // (files, C, H, W)
-            try pixels.withUnsafeMutableBufferPointer { out in
-                for (i, file) in files.enumerated() { try decode(file, to: input, into: out.baseAddress! + i * size) }
+        let set = try DatasetLoader.materialise(key: key, count: files.count, classes: classes.count, channels: input.c,
+                                                height: input.h, width: input.w) { pixels, labels in
+            let size = input.c * input.h * input.w                               // pixels: (files, C, H, W)
+            for (i, file) in files.enumerated() { try decode(file, to: input, into: pixels.baseAddress! + i * size) }
+            var i = 0
+            for (k, c) in classes.enumerated() {
+                for _ in c.files { labels[i] = Int32(k); i += 1 }
             }
-            let labels = classes.enumerated().flatMap { k, c in [Int32](repeating: Int32(k), count: c.files.count) }
-            return ImageSet(channels: input.c, height: input.h, width: input.w, pixels: pixels, labels: labels, classes: classes.count)
         }
         return LabelledImages(images: set, classNames: classes.map(\.name))
     }
@@ -99,20 +100,34 @@ enum ImageFolder {
     /// each folder's files sorted: folders by their whole path ("c/a-b" before "c/a/x"), then names.
     static func filesBelow(_ folder: String) throws -> [String] {
         var walked: [(folder: String, files: [String])] = []
-        try walk(folder, depth: 0, into: &walked)
+        var visited = Set<FolderIdentity>()
+        try walk(folder, depth: 0, visited: &visited, into: &walked)
         return walked.sorted { precedes($0.folder, $1.folder) }.flatMap { $0.files }
     }
 
-    /// Appends `folder` with its visible files (sorted) and then every visible subfolder's, recursively.
-    private static func walk(_ folder: String, depth: Int, into walked: inout [(folder: String, files: [String])]) throws {
-        guard depth <= maxDepth else { throw InputError("\(folder): folders nested more than \(maxDepth) deep in a class (a symlink loop?)") }
+    /// A folder's (st_dev, st_ino): the same for every path (symlink) that leads to it.
+    struct FolderIdentity: Hashable {
+        let device: UInt64, inode: UInt64
+    }
+
+    /// Appends `folder` with its visible files (sorted) and then every visible subfolder's,
+    /// recursively. A folder reached a second time (a symlink to itself or an ancestor, or two
+    /// links to one folder) is an InputError naming the path, as is nesting beyond maxDepth.
+    private static func walk(_ folder: String, depth: Int, visited: inout Set<FolderIdentity>,
+                             into walked: inout [(folder: String, files: [String])]) throws {
+        guard depth <= maxDepth else { throw InputError("\(folder): folders nested more than \(maxDepth) deep in a class") }
+        var info = stat()
+        guard stat(folder, &info) == 0 else { throw InputError("\(folder): cannot stat the folder (\(PosixFile.errnoMessage()))") }
+        guard visited.insert(FolderIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))).inserted else {
+            throw InputError("\(folder): a folder already walked in this class (a symlink loop or a second link to it): expected each folder once")
+        }
         var files: [String] = [], folders: [String] = []
         for name in try entries(folder) {
             let path = folder + "/" + name
             if isDirectory(path) { folders.append(path) } else { files.append(path) }
         }
         walked.append((folder, files))
-        for sub in folders { try walk(sub, depth: depth + 1, into: &walked) }
+        for sub in folders { try walk(sub, depth: depth + 1, visited: &visited, into: &walked) }
     }
 
     /// The names in `folder` that do not start with ".", sorted by UTF-8 bytes.

@@ -57,7 +57,7 @@ final class MappedPixels {
     /// Maps `path` if its header is one `accept` takes and the file has exactly that header's
     /// length; nil otherwise.
     static func map(_ path: String, accept: (PixelCacheHeader) -> Bool) throws -> MappedPixels? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)      // a FIFO planted here must not block
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()

@@ -1,12 +1,15 @@
 // The node's one copy of a dataset's pixels: a dtrain-owned cache file per key (u8 NCHW after a
-// one-page header, PixelCacheHeader.swift) under $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else
-// /tmp/dtrain-cache, mapped read-only and shared (MappedPixels.swift). The first process to need a
-// key builds the file: under an flock on `<file>.lock` it reserves the full size in a temporary
-// file, maps it writable, lets the caller fill the pixels in place (no copy in the process heap),
+// one-page header, PixelCacheHeader.swift, then the labels for a labelled set) in the cache folder
+// (CacheFolder.swift: $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else /tmp/dtrain-cache-<euid>;
+// owned by the user, 0700), mapped read-only and shared (MappedPixels.swift). The caller states the
+// shape (count, C, H, W, and classes for a labelled set) up front; the first process to need a key
+// builds the file: under an flock on `<file>.lock` it removes temporaries that killed builds left
+// (`<file>.tmp-*`), reserves the full size in a new temporary file, maps it writable, lets the
+// caller fill the pixels (and labels) in place — the pixels never exist in the process heap —
 // msyncs and fsyncs it and renames it into place; processes that wait on the lock then find the
-// finished file and map it. A file that is missing, short or damaged is rebuilt the same way.
-// Files are never truncated or rewritten once published (see MappedPixels.swift on SIGBUS). Old
-// keys' files are not evicted; delete the folder to reclaim the space.
+// finished file and map it. A file that is missing, short, damaged or of another shape is rebuilt
+// the same way. Files are never truncated or rewritten once published (see MappedPixels.swift on
+// SIGBUS). Old keys' files are not evicted; delete the folder to reclaim the space.
 
 #if canImport(Glibc)
 import Glibc
@@ -21,63 +24,57 @@ public enum PixelCache {
     /// most 2^31 - 1 images, so sizes stay far from overflow.
     static let maxImageBytes = 1 << 26
 
-    /// The cache folder: $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else /tmp/dtrain-cache.
-    public static func root() -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let dir = env["DTRAIN_CACHE"], !dir.isEmpty { return dir }
-        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/dtrain" }
-        return "/tmp/dtrain-cache"
-    }
+    /// The cache folder: $DTRAIN_CACHE, else $XDG_CACHE_HOME/dtrain, else /tmp/dtrain-cache-<euid>.
+    public static func root() -> String { CacheFolder.path() }
 
     /// The images of `key` (labels.count images of channels x height x width u8): mapped from the
     /// cache when a valid file for exactly this key and shape exists, else built by `fill`, which
     /// receives the count x C x H x W payload of a new cache file to write in NCHW order. `key`
     /// names the source in messages; equal keys must mean equal pixels (put what identifies the
-    /// source's version in it: path, size, mtime). Errors thrown by `fill` leave no file behind.
+    /// source's version in it: SourceIdentity). Errors thrown by `fill` leave no file behind.
     public static func imageSet(key: String, labels: [Int32], classes: Int, channels: Int, height: Int, width: Int,
                                 fill: (UnsafeMutableBufferPointer<UInt8>) throws -> Void) throws -> ImageSet {
         try checkShape(key: key, count: labels.count, channels: channels, height: height, width: width)
         let keyBytes = try checkedKey(key)
         let header = PixelCacheHeader(key: keyBytes, count: labels.count, channels: channels, height: height, width: width)
-        let mapping = try mapOrBuild(header, key: key, fill: fill)
+        let mapping = try mapOrBuild(header, key: key, read: { $0 }, fill: fill)
         return ImageSet(channels: channels, height: height, width: width, storage: .mapped(mapping, first: 0),
                         labels: labels, classes: classes)
     }
 
-    /// The labelled set cached under `key` (pixels and labels), mapped; on a miss (or a damaged
-    /// file) `build` makes it — once per node: other processes wait on the lock and then map what
-    /// it wrote — and it is written with its labels. For datasets that are decoded (CIFAR,
-    /// image folders, EMNIST transposed): a hit costs no decode and no read of the source.
-    public static func labelledSet(key: String, build: () throws -> ImageSet) throws -> ImageSet {
+    /// The labelled set cached under `key`: `count` images of channels x height x width u8 with a
+    /// label in 0..<classes each, mapped (pixels and labels) when a valid file for exactly this key,
+    /// shape and class count exists. Else — once per node: other processes wait on the lock and
+    /// then map what it wrote — `fill` writes the pixels (count x C x H x W, NCHW) straight into the
+    /// new cache file's mapping and the labels (count) into a small buffer; a label out of range is
+    /// an InputError naming `key`. For datasets that are decoded (CIFAR, image folders, EMNIST
+    /// transposed): a hit costs no decode and no read of the source's pixels.
+    public static func labelledSet(key: String, count: Int, classes: Int, channels: Int, height: Int, width: Int,
+                                   fill: (_ pixels: UnsafeMutableBufferPointer<UInt8>,
+                                          _ labels: UnsafeMutableBufferPointer<Int32>) throws -> Void) throws -> ImageSet {
+        guard classes > 0, classes <= Int(Int32.max) else {
+            throw InputError("\(key): a labelled set needs 1 or more classes, found \(classes)")
+        }
+        try checkShape(key: key, count: count, channels: channels, height: height, width: width)
         let keyBytes = try checkedKey(key)
-        let path = path(forKey: keyBytes)
-        func cached() throws -> ImageSet? {
-            guard let mapping = try MappedPixels.map(path, accept: { $0.key == keyBytes && $0.classes > 0 }),
-                  let labels = mapping.labels else { return nil }
-            let h = mapping.header
-            return ImageSet(channels: h.channels, height: h.height, width: h.width, storage: .mapped(mapping, first: 0),
-                            labels: labels, classes: h.classes)
+        let header = PixelCacheHeader(key: keyBytes, count: count, channels: channels, height: height, width: width,
+                                      classes: classes)
+        // labels out of range in a file are damage: read returns nil and the file is rebuilt
+        let (mapping, labels) = try mapOrBuild(header, key: key, read: { m in m.labels.map { (m, $0) } }) { out in
+            let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: count)
+            labels.initialize(repeating: -1)
+            defer { labels.deallocate() }
+            try fill(UnsafeMutableBufferPointer(rebasing: out[0 ..< header.payloadBytes]), labels)
+            let stored = UnsafeMutableRawPointer(out.baseAddress! + header.payloadBytes)
+            for (i, label) in labels.enumerated() {
+                guard label >= 0, Int(label) < classes else {
+                    throw InputError("\(key): image \(i) has label \(label): expected 0..<\(classes)")
+                }
+                stored.storeBytes(of: label.littleEndian, toByteOffset: 4 * i, as: Int32.self)
+            }
         }
-        if let set = try cached() { return set }
-        let lock = try lockFolder(path, key: key)
-        defer { lock.release() }
-        if let set = try cached() { return set }                                        // built while we waited
-        let set = try build()
-        guard set.classes > 0, set.classes <= Int(UInt32.max) else {
-            throw InputError("\(key): a labelled set needs 1 or more classes, found \(set.classes)")
-        }
-        try checkShape(key: key, count: set.count, channels: set.channels, height: set.height, width: set.width)
-        let header = PixelCacheHeader(key: keyBytes, count: set.count, channels: set.channels, height: set.height,
-                                      width: set.width, classes: set.classes)
-        try writeFile(path, header: header) { out in
-            set.withPixels { src in if !src.isEmpty { out.baseAddress!.update(from: src.baseAddress!, count: src.count) } }
-            let labels = UnsafeMutableRawPointer(out.baseAddress! + header.payloadBytes)
-            for (i, label) in set.labels.enumerated() { labels.storeBytes(of: label.littleEndian, toByteOffset: 4 * i, as: Int32.self) }
-        }
-        guard let mapped = try cached() else {
-            throw InputError("\(path): the pixel cache file for \(key) does not read back after writing it")
-        }
-        return mapped
+        return ImageSet(channels: channels, height: height, width: width, storage: .mapped(mapping, first: 0),
+                        labels: labels, classes: classes)
     }
 
     /// `set` (pixels in memory or mapped) as a cache file for `key`, mapped.
@@ -90,7 +87,7 @@ public enum PixelCache {
 
     /// Throws unless each side is > 0, an image is at most maxImageBytes and there are fewer than 2^31 images.
     private static func checkShape(key: String, count: Int, channels: Int, height: Int, width: Int) throws {
-        guard channels > 0, height > 0, width > 0, count <= Int(Int32.max),
+        guard channels > 0, height > 0, width > 0, count >= 0, count <= Int(Int32.max),
               channels <= maxImageBytes, height <= maxImageBytes, width <= maxImageBytes,
               channels * height <= maxImageBytes, channels * height * width <= maxImageBytes else {
             throw InputError("\(key): images of \(channels)x\(height)x\(width) (\(count) of them): expected each side > 0, at most \(maxImageBytes) bytes per image and fewer than 2^31 images")
@@ -106,35 +103,37 @@ public enum PixelCache {
         return keyBytes
     }
 
-    /// Creates the cache folder and takes the build lock of the cache file `path`.
-    private static func lockFolder(_ path: String, key: String) throws -> CacheLock {
-        let folder = root()
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw InputError("\(folder): cannot create the pixel cache folder for \(key); set DTRAIN_CACHE to a writable folder")
-        }
-        return try CacheLock(path + ".lock")
+    /// The cache file's path for `key` in `folder`: the folder plus the key's FNV-1a 64 in hex.
+    static func path(forKey key: [UInt8], in folder: String) -> String {
+        folder + "/pixels-" + hex16(fnv1a64(key))
     }
 
-    /// The cache file's path for `key`: the folder plus the key's FNV-1a 64 in hex.
-    static func path(forKey key: [UInt8]) -> String {
-        root() + "/pixels-" + hex16(fnv1a64(key))
-    }
-
-    private static func mapOrBuild(_ header: PixelCacheHeader, key: String,
-                                   fill: (UnsafeMutableBufferPointer<UInt8>) throws -> Void) throws -> MappedPixels {
-        let path = path(forKey: header.key)
+    /// What `read` makes of the valid cache file for `header` (nil: damaged, rebuild it), building
+    /// the file with `fill` (payload, then label bytes for a labelled header) when there is none.
+    private static func mapOrBuild<T>(_ header: PixelCacheHeader, key: String, read: (MappedPixels) -> T?,
+                                      fill: (UnsafeMutableBufferPointer<UInt8>) throws -> Void) throws -> T {
+        let path = path(forKey: header.key, in: try CacheFolder.prepared(for: key))
+        func cached() throws -> T? { try MappedPixels.map(path, expected: header).flatMap(read) }
         // a published file is complete (rename is atomic), so a valid one can be mapped unlocked
-        if let mapped = try MappedPixels.map(path, expected: header) { return mapped }
-        let lock = try lockFolder(path, key: key)
+        if let found = try cached() { return found }
+        let lock = try CacheLock(path + ".lock")
         defer { lock.release() }
-        if let mapped = try MappedPixels.map(path, expected: header) { return mapped }   // built while we waited
+        removeStaleTemporaries(of: path)
+        if let found = try cached() { return found }                                    // built while we waited
         try writeFile(path, header: header, fill: fill)
-        guard let mapped = try MappedPixels.map(path, expected: header) else {
+        guard let found = try cached() else {
             throw InputError("\(path): the pixel cache file for \(key) does not read back after writing it")
         }
-        return mapped
+        return found
+    }
+
+    /// Unlinks `<path>.tmp-*`: temporaries of builds that were killed. Only the holder of the
+    /// path's lock writes temporaries for it, so under the lock every one left is stale.
+    private static func removeStaleTemporaries(of path: String) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let prefix = (path as NSString).lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) { unlink(folder + "/" + name) }
     }
 
     /// Writes the file under a temporary name and renames it to `path`.
