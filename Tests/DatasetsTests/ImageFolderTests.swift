@@ -1,5 +1,6 @@
-// The image-folder dataset on trees written here: classes sorted by name, files in torchvision's
-// order, hidden files skipped, PNG/JPEG/PGM/PPM of mixed channel counts and sizes converted to the
+// The image-folder dataset on trees written here: classes sorted by name, test files in
+// torchvision's order and training files in a fixed shuffle by name (so the validation tail holds
+// every class), hidden files skipped, PNG/JPEG/PGM/PPM of mixed channel counts and sizes converted to the
 // model's channels and resized, the test split's classes matched, and every bad input named.
 
 import Core
@@ -35,12 +36,12 @@ final class ImageFolderTests: XCTestCase {
     func testRGBFolderSortsClassesAndFilesAndConvertsEveryImage() throws {
         let root = try scratchDirectory(self)
         try writeTree(root)
-        let train = try DatasetLoader.load(.folder, path: root, split: .train, input: (3, 8, 8))
-        let set = train.images
-        XCTAssertEqual(train.classNames, ["ant", "cat", "dog"])
+        let loaded = try DatasetLoader.load(.folder, path: root, split: .test, input: (3, 8, 8))
+        let set = loaded.images
+        XCTAssertEqual(loaded.classNames, ["ant", "cat", "dog"])
         XCTAssertEqual([set.count, set.channels, set.height, set.width, set.classes], [5, 3, 8, 8, 3])
         XCTAssertEqual(set.labels, [0, 0, 1, 2, 2])        // ant: g.png, j.jpg; cat: x.png; dog: a.ppm, b.pgm
-        let pixels = try set.pixels, size = 3 * 64
+        let pixels = set.pixels, size = 3 * 64
         func image(_ i: Int, plane: Int) -> [UInt8] { Array(pixels[i * size + plane * 64 ..< i * size + (plane + 1) * 64]) }
         let board = (0 ..< 64).map { ($0 % 8 + $0 / 8) % 2 == 1 ? UInt8(255) : 0 }
         for plane in 0 ..< 3 {
@@ -57,18 +58,21 @@ final class ImageFolderTests: XCTestCase {
                 XCTAssertEqual(Double(jpeg[plane][qy * 8 + qx]), Double(expected[q][plane]), accuracy: 12, "JPEG quadrant \(q) plane \(plane)")
             }
         }
-        let test = try DatasetLoader.load(.folder, path: root, split: .test, input: (3, 8, 8))
-        XCTAssertEqual(test.images.labels, set.labels)
-        XCTAssertEqual(try test.images.pixels, pixels)
+        // the training split holds the same (label, image) pairs in its shuffled order
+        let train = try DatasetLoader.load(.folder, path: root, split: .train, input: (3, 8, 8)).images
+        func pairs(_ s: ImageSet) -> [String] {
+            (0 ..< s.count).map { i in "\(s.labels[i]):" + s.pixels[i * size ..< (i + 1) * size].map(String.init).joined(separator: ",") }
+        }
+        XCTAssertEqual(pairs(train).sorted(), pairs(set).sorted())
         XCTAssertEqual(try DatasetLoader.sourceFiles(.folder, path: root).count, 10)
     }
 
     func testGreyFolderTakesLuma() throws {
         let root = try scratchDirectory(self)
         try writeTree(root)
-        let set = try DatasetLoader.load(.folder, path: root, split: .train, input: (1, 8, 8)).images
+        let set = try DatasetLoader.load(.folder, path: root, split: .test, input: (1, 8, 8)).images
         XCTAssertEqual([set.channels, set.height, set.width], [1, 8, 8])
-        let pixels = try set.pixels
+        let pixels = set.pixels
         let luma: Double = 0.299 * 200 + 0.587 * 40 + 0.114 * 10
         XCTAssertEqual(Array(pixels[3 * 64 ..< 4 * 64]), [UInt8](repeating: UInt8(luma.rounded()), count: 64),
                        "PPM: luma 0.299 R + 0.587 G + 0.114 B")
@@ -81,11 +85,33 @@ final class ImageFolderTests: XCTestCase {
         // sorted(os.walk): "c", "c/a", "c/a-b", "c/a/x" (the whole folder path decides: '-' < '/'),
         // files by name within each
         for (path, value) in [("c/z.pgm", 10), ("c/a/x/m.pgm", 40), ("c/a-b/q.pgm", 20), ("c/a/p.pgm", 30), ("c/b.pgm", 5)] {
-            try CatalogFixtures.put("\(root)/train/\(path)", CatalogFixtures.pgm(width: 1, height: 1, [UInt8(value)]))
+            try CatalogFixtures.put("\(root)/test/\(path)", CatalogFixtures.pgm(width: 1, height: 1, [UInt8(value)]))
         }
-        try CatalogFixtures.put("\(root)/test/c/t.pgm", grey)
-        let set = try DatasetLoader.load(.folder, path: root, split: .train, input: (1, 1, 1)).images
-        XCTAssertEqual(try set.pixels, [5, 10, 30, 20, 40])
+        try CatalogFixtures.put("\(root)/train/c/t.pgm", grey)
+        let set = try DatasetLoader.load(.folder, path: root, split: .test, input: (1, 1, 1)).images
+        XCTAssertEqual(set.pixels, [5, 10, 30, 20, 40])
+    }
+
+    /// The training split is stored in a fixed shuffle by file name, so the validation tail (the
+    /// last data.validation images) samples every class; the order depends on the names alone.
+    func testTrainingOrderMixesClassesIntoTheValidationTail() throws {
+        let roots = [try scratchDirectory(self) + "/one", try scratchDirectory(self) + "/elsewhere/two"]
+        var orders: [[UInt8]] = []
+        for root in roots {
+            for (k, name) in ["ant", "bee", "cat"].enumerated() {
+                for i in 0 ..< 20 {
+                    for split in ["train", "test"] {
+                        try CatalogFixtures.put("\(root)/\(split)/\(name)/img\(i).pgm", CatalogFixtures.pgm(width: 1, height: 1, [UInt8(k * 20 + i)]))
+                    }
+                }
+            }
+            let train = try DatasetLoader.load(.folder, path: root, split: .train, input: (1, 1, 1)).images
+            XCTAssertEqual(Set(train.labels.suffix(15)).count, 3, "the last 15 of 60 should hold every class: \(train.labels)")
+            XCTAssertNotEqual(train.labels, train.labels.sorted(), "not class by class")
+            for i in 0 ..< train.count { XCTAssertEqual(Int32(train.pixels[i]) / 20, train.labels[i], "image \(i) keeps its label") }
+            orders.append(train.pixels)
+        }
+        XCTAssertEqual(orders[0], orders[1], "the order depends on the file names, not on where the folder is")
     }
 
     func testBadFoldersNameWhatIsWrong() throws {

@@ -93,8 +93,17 @@ final class TrainingDataTests: XCTestCase {
         let data = try TrainingData.load(run)
         XCTAssertEqual([data.train.channels, data.train.height, data.train.width], [3, 4, 6])
         XCTAssertEqual(data.classNames, ["a", "b"])
-        XCTAssertEqual(data.train.labels, [0, 0, 0, 1])
-        XCTAssertEqual(try data.validation?.pixels, [UInt8](repeating: 1, count: 72) + [UInt8](repeating: 2, count: 72))
+        XCTAssertEqual(data.train.count, 4)
+        XCTAssertEqual(data.validation?.count, 2)
+        XCTAssertEqual(data.test.labels, [0, 0, 0, 1, 1, 1])              // test: class by class
+        // training images are in a fixed shuffle: each keeps its label (folder a holds 100...102)
+        for set in [data.train, try XCTUnwrap(data.validation)] {
+            for i in 0 ..< set.count {
+                let image = set.pixels[i * 72 ..< (i + 1) * 72]
+                XCTAssertEqual(Set(image).count, 1, "a flat image stays flat when resized")
+                XCTAssertEqual(set.labels[i], image.first! >= 100 ? 0 : 1)
+            }
+        }
     }
 
     func testDataKeysParseAndMistakesNameTheFileAndKey() throws {

@@ -2,12 +2,14 @@
 // Classes are the split folder's subfolders sorted by name (UTF-8 byte order, as Python sorts);
 // label k is the k-th class, and the test split must have exactly the training split's classes.
 // A class holds every file below its folder (symlinks followed, each folder once — one reached
-// again through a symlink is an InputError naming it — and at most `maxDepth` levels), in
-// torchvision's order: by folder path, then by file name. Dot-files and dot-folders are skipped;
+// again through a symlink is an InputError naming it — and at most `maxDepth` levels), listed in
+// torchvision's order: by folder path, then by file name. The test split is stored in that order;
+// the training split in a fixed shuffle by file name (`ordered`), so the validation tail holds
+// every class. Dot-files and dot-folders are skipped;
 // plain files directly in the split folder belong to no class and are ignored, as torchvision does.
 // Each image is decoded (ImageDecoder: PNG, JPEG, PGM, PPM by content) and resized to the model's
-// input (C, H, W) with GrayscaleImage.resampled (stretched, like torchvision's Resize((H, W))), then
-// stored as round(v * 255). Channels, by decision: every image is converted to the model's channel
+// input (C, H, W) by ResizedImage (stretched, like torchvision's Resize((H, W))), then stored as
+// round(v * 255). Channels, by decision: every image is converted to the model's channel
 // count, whatever it has — C = 1: luma (ImageDecoder.decode); C = 3: RGB (decodeRGB), grey images
 // replicated; nothing is printed or recorded per image; other C are an InputError. Decoded straight
 // into the PixelCache file (files x model input) through DatasetLoader.materialise. An empty split
@@ -36,15 +38,16 @@ enum ImageFolder {
                                  + "only in train: \(onlyTrain.isEmpty ? "none" : onlyTrain.joined(separator: ", "))): expected the same class folders")
             }
         }
-        let files = classes.flatMap { $0.files }
+        let entries = ordered(classes, split: split, folder: splitFolder(root, split))
+        let files = entries.map(\.file)
         let key = try DatasetLoader.materialiseKey("folder-\(split.rawValue)-\(input.c)x\(input.h)x\(input.w)", files: files)
         let set = try DatasetLoader.materialise(key: key, count: files.count, classes: classes.count, channels: input.c,
                                                 height: input.h, width: input.w) { pixels, labels in
             let size = input.c * input.h * input.w                               // pixels: (files, C, H, W)
-            for (i, file) in files.enumerated() { try decode(file, to: input, into: pixels.baseAddress! + i * size) }
-            var i = 0
-            for (k, c) in classes.enumerated() {
-                for _ in c.files { labels[i] = Int32(k); i += 1 }
+            for (i, entry) in entries.enumerated() {
+                try ResizedImage.decode(entry.file, channels: input.c, height: input.h, width: input.w,
+                                        into: pixels.baseAddress! + i * size)
+                labels[i] = Int32(entry.label)
             }
         }
         return LabelledImages(images: set, classNames: classes.map(\.name))
@@ -55,18 +58,22 @@ enum ImageFolder {
         try DataSplit.allCases.flatMap { split in try listClasses(root: root, split: split).flatMap { $0.files } }
     }
 
-    /// Decodes `path` and writes it as (c, h, w) u8 to `dst`.
-    static func decode(_ path: String, to input: (c: Int, h: Int, w: Int), into dst: UnsafeMutablePointer<UInt8>) throws {
-        let planes = input.c == 1
-            ? [try ImageDecoder.decode(path: path).image.resampled(width: input.w, height: input.h)]
-            : try ImageDecoder.decodeRGB(path: path).resampled(width: input.w, height: input.h).planes
-        let area = input.h * input.w
-        for (k, plane) in planes.enumerated() {
-            plane.pixels.withUnsafeBufferPointer { src in
-                let out = dst + k * area
-                for i in 0 ..< area { out[i] = UInt8((min(max(src[i], 0), 1) * 255).rounded()) }
-            }
+    /// The images of a split with their labels, in the order they are stored. Test: torchvision's
+    /// (class by class). Train: by FNV-1a 64 of each path relative to the split folder (ties by
+    /// path), a fixed shuffle, so that the validation split — the LAST data.validation training
+    /// images — is a sample of every class rather than the last class or two; it depends on the
+    /// files' names alone, so every rank and every world size gets the same order.
+    static func ordered(_ classes: [(name: String, files: [String])], split: DataSplit,
+                        folder: String) -> [(file: String, label: Int)] {
+        let entries = classes.enumerated().flatMap { k, c in c.files.map { (file: $0, label: k) } }
+        guard split == .train else { return entries }
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        func rank(_ file: String) -> UInt64 {
+            fnv1a64(Array((file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file).utf8))
         }
+        return entries.map { (entry: $0, rank: rank($0.file)) }
+            .sorted { ($0.rank, $0.entry.file) < ($1.rank, $1.entry.file) }
+            .map(\.entry)
     }
 
     static func splitFolder(_ root: String, _ split: DataSplit) -> String {
