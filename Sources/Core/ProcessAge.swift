@@ -22,7 +22,7 @@ public func processAgeSeconds() -> Double? {
 
 /// The age from a /proc/<pid>/stat line and the system's uptime in seconds. The command name
 /// (field 2) is in parentheses and may hold spaces or ')', so fields are counted after the last ')'.
-func processAge(stat: String, uptime: Double, ticksPerSecond: Double) -> Double? {
+public func processAge(stat: String, uptime: Double, ticksPerSecond: Double) -> Double? {
     guard ticksPerSecond > 0, let close = stat.lastIndex(of: ")") else { return nil }
     let fields = stat[stat.index(after: close)...].split(separator: " ")
     // after ')': field 3 (state) is fields[0], so field 22 (starttime) is fields[19]
