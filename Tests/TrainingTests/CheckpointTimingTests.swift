@@ -2,7 +2,8 @@
 // Trainer at np=2 (ThreadCommunicator ranks) on InProcessTrainerTests' synthetic 8x8 set: when
 // `run` returns, every checkpoint it asked for is on disk, complete and loadable, pruned to
 // checkpoint.keep, and `latest` holds the final step; rank 0's rows carry checkpoint_seconds and a
-// process_seconds that grows from epoch to epoch; a metrics row round-trips the new fields; and
+// process_seconds that grows from epoch to epoch; linkAtomically gives a written file more names
+// and a later replacement of one name leaves the others; a metrics row round-trips the new fields; and
 // processAge reads /proc/<pid>/stat lines, a command name with spaces and ')' included.
 
 import Collective
@@ -64,6 +65,13 @@ final class CheckpointTimingTests: XCTestCase {
         XCTAssertEqual(numbered.count, 2, "checkpoint.keep 2: \(files.sorted())")
         XCTAssertFalse(files.contains { $0.contains(".tmp-") }, "a temp file was left: \(files.sorted())")
         for name in numbered { XCTAssertNoThrow(try SafeTensorsFile.open(path: output + "/" + name)) }
+        // the last save wrote checkpoint-epoch003 once; latest and best are further names of it
+        func inode(_ name: String) throws -> Int? {
+            (try FileManager.default.attributesOfItem(atPath: output + "/" + name)[.systemFileNumber] as? NSNumber)?.intValue
+        }
+        let last = try XCTUnwrap(try inode("checkpoint-epoch003.safetensors"))
+        XCTAssertEqual(try inode("latest.safetensors"), last)
+        XCTAssertEqual(try inode("best.safetensors"), last)
 
         let rows = try EpochMetrics.read(path: output + "/metrics.jsonl")
         XCTAssertEqual(rows.map(\.epoch), [1, 2, 3])
@@ -74,6 +82,22 @@ final class CheckpointTimingTests: XCTestCase {
         }
         let ages = rows.compactMap(\.processSeconds)
         XCTAssertEqual(ages, ages.sorted(), "process_seconds must not go down: \(ages)")
+    }
+
+    func testLinkAtomicallyGivesTheFileMoreNamesAndReplacesOldOnes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-link-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        try writeAtomically(Array("old".utf8), to: folder + "/a")
+        XCTAssertTrue(try linkAtomically(folder + "/a", to: [folder + "/latest", folder + "/best"]))
+        try writeAtomically(Array("new".utf8), to: folder + "/b")
+        XCTAssertTrue(try linkAtomically(folder + "/b", to: [folder + "/latest"]))     // replaces latest only
+        func text(_ name: String) throws -> String { try String(contentsOfFile: folder + "/" + name, encoding: .utf8) }
+        XCTAssertEqual(try text("a"), "old")
+        XCTAssertEqual(try text("best"), "old")
+        XCTAssertEqual(try text("latest"), "new")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["a", "b", "best", "latest"])
+        XCTAssertThrowsError(try linkAtomically(folder + "/missing", to: [folder + "/c"]))
     }
 
     func testTimingFieldsRoundTripThroughMetricsJSONL() throws {

@@ -4,7 +4,9 @@
 // are pruned to checkpoint.keep. Every rank takes part (the per-rank shard counts are gathered).
 // Rank 0 snapshots the checkpoint on the loop's thread and writes the files in the background
 // (BackgroundWrites: one checkpoint in flight at most; `run` waits for the last before it returns),
-// so the fsyncs are off the critical path. `checkpointSeconds` is what saving held the loop.
+// so the fsyncs are off the critical path; the file is written and fsynced once, and latest/best
+// are hard links to it (identical contents; never changed in place). `checkpointSeconds` is what
+// saving held the loop.
 
 import Core
 import Foundation
@@ -36,7 +38,12 @@ extension Trainer {
         let paths = [name, "latest.safetensors"] + (improved ? ["best.safetensors"] : [])
         let keep = config.checkpoint.keep
         try checkpointWrites.submit {
-            for p in paths { try snapshot.write(to: folder + "/" + p) }
+            // one write and fsync; the other names are hard links to it (copies where links fail)
+            let written = folder + "/" + paths[0], others = paths.dropFirst().map { folder + "/" + $0 }
+            try snapshot.write(to: written)
+            if try !linkAtomically(written, to: others) {
+                for p in others { try snapshot.write(to: p) }
+            }
             Self.pruneCheckpoints(in: folder, keep: keep)
         }
     }
