@@ -1,6 +1,7 @@
 // Atomic file replacement: write a temp file in the target's folder, fsync it, rename it over the
 // target, fsync the folder. A reader sees the old file or the new one, never a torn one; on any
-// failure the temp file is removed and the previous target is untouched.
+// failure the temp file is removed and the previous target is untouched. linkAtomically gives a
+// written file more names the same way (hard links), without writing or fsyncing it again.
 
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +39,36 @@ public func writeAtomically(to path: String,
     // The rename is done; make it durable. Some filesystems cannot fsync a folder (EINVAL).
     let dir = try PosixFile.openDirectory(folder, failure: failure)
     if fsync(dir.fd) != 0 && errno != EINVAL { throw InputError("\(failure): \(PosixFile.errnoMessage())") }
+}
+
+/// Gives the complete, already durable file `existing` the further names `paths` (in its folder)
+/// without writing it again: each is a hard link made under a temp name and renamed over its
+/// target (atomic as above), then the folder is fsynced once. Safe because dtrain never changes a
+/// written file in place: a later replacement of one name renames a new inode over it and leaves the
+/// others alone. Returns false, with nothing changed, where the filesystem has no hard links (then
+/// write each copy); throws InputError("<path>: cannot write: <reason>") on any other failure.
+public func linkAtomically(_ existing: String, to paths: [String]) throws -> Bool {
+    guard let first = paths.first else { return true }
+    let folder = parentFolder(of: existing)
+    for (i, path) in paths.enumerated() {
+        let failure = "\(path): cannot write"
+        guard parentFolder(of: path) == folder else { throw InputError("\(failure): not in the folder of \(existing)") }
+        let temp = folder + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())-link"
+        unlink(temp)
+        if link(existing, temp) != 0 {
+            let code = errno
+            if i == 0, [EPERM, EXDEV, ENOTSUP, EOPNOTSUPP, EMLINK, ENOSYS].contains(code) { return false }
+            throw InputError("\(failure): \(String(cString: strerror(code)))")
+        }
+        guard rename(temp, path) == 0 else {
+            let message = PosixFile.errnoMessage()
+            unlink(temp)
+            throw InputError("\(failure): \(message)")
+        }
+    }
+    let dir = try PosixFile.openDirectory(folder, failure: "\(first): cannot write")
+    if fsync(dir.fd) != 0 && errno != EINVAL { throw InputError("\(first): cannot write: \(PosixFile.errnoMessage())") }
+    return true
 }
 
 /// Replaces `path` atomically with `bytes`.

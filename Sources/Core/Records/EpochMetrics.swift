@@ -47,6 +47,11 @@ public struct EpochMetrics {
     public var dataSeconds: Double
     public var evalSeconds: Double?                 // absent from older runs' files
     public var waitSeconds: Double?
+    /// Seconds the epoch's checkpoints held the loop (snapshot, and waiting for the previous
+    /// background write); nil in older runs' files.
+    public var checkpointSeconds: Double?
+    /// Rank 0's process age (seconds since it started) when the row was written; nil when unknown.
+    public var processSeconds: Double?
     public var rankTrainAccuracy: [Double]
     public var diagnostics: [LayerDiagnostics]
     /// The diagnostics batch size (nil: no diagnostics that epoch).
@@ -57,13 +62,15 @@ public struct EpochMetrics {
     public init(epoch: Int, step: Int, worldSize: Int, lr: Double, trainLoss: Double, trainAccuracy: Double,
                 valLoss: Double?, valAccuracy: Double?, testLoss: Double, testAccuracy: Double, testTop5: Double,
                 epochSeconds: Double, imagesPerSec: Double, computeSeconds: Double, commSeconds: Double, dataSeconds: Double,
-                evalSeconds: Double?, waitSeconds: Double?, rankTrainAccuracy: [Double],
+                evalSeconds: Double?, waitSeconds: Double?, checkpointSeconds: Double? = nil, processSeconds: Double? = nil,
+                rankTrainAccuracy: [Double],
                 diagnostics: [LayerDiagnostics] = [], diagnosticsBatch: Int? = nil, extra: [String: Double] = [:]) {
         self.epoch = epoch; self.step = step; self.worldSize = worldSize; self.lr = lr; self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy; self.valLoss = valLoss; self.valAccuracy = valAccuracy; self.testLoss = testLoss
         self.testAccuracy = testAccuracy; self.testTop5 = testTop5; self.epochSeconds = epochSeconds
         self.imagesPerSec = imagesPerSec; self.computeSeconds = computeSeconds; self.commSeconds = commSeconds
         self.dataSeconds = dataSeconds; self.evalSeconds = evalSeconds; self.waitSeconds = waitSeconds
+        self.checkpointSeconds = checkpointSeconds; self.processSeconds = processSeconds
         self.rankTrainAccuracy = rankTrainAccuracy; self.diagnostics = diagnostics; self.diagnosticsBatch = diagnosticsBatch
         self.extra = extra
     }
@@ -80,6 +87,8 @@ public struct EpochMetrics {
         m.set("images_per_sec", .double(imagesPerSec)); m.set("compute_seconds", .double(computeSeconds))
         m.set("comm_seconds", .double(commSeconds)); m.set("data_seconds", .double(dataSeconds))
         if let waitSeconds { m.set("wait_seconds", .double(waitSeconds)) }
+        if let checkpointSeconds { m.set("checkpoint_seconds", .double(checkpointSeconds)) }
+        if let processSeconds { m.set("process_seconds", .double(processSeconds)) }
         m.set("rank_train_accuracy", .array(rankTrainAccuracy.map { .double($0) }))
         if let diagnosticsBatch {
             var d = JSONObject()
@@ -139,7 +148,8 @@ extension EpochMetrics {
             throw InputError("\(at): 'rank_train_accuracy' expected a list of numbers")
         }
         var extra: [String: Double] = [:]
-        let known = Set(required + ["val_loss", "val_accuracy", "rank_train_accuracy", "diagnostics", "eval_seconds", "wait_seconds"])
+        let known = Set(required + ["val_loss", "val_accuracy", "rank_train_accuracy", "diagnostics", "eval_seconds", "wait_seconds",
+                              "checkpoint_seconds", "process_seconds"])
         for (key, value) in o where !known.contains(key) {
             if let v = try? optionalNumber(value, key: key, at: at) { extra[key] = v }
         }
@@ -155,6 +165,8 @@ extension EpochMetrics {
             dataSeconds: try number("data_seconds"),
             evalSeconds: try optionalNumber(o["eval_seconds"], key: "eval_seconds", at: at),
             waitSeconds: try optionalNumber(o["wait_seconds"], key: "wait_seconds", at: at),
+            checkpointSeconds: try optionalNumber(o["checkpoint_seconds"], key: "checkpoint_seconds", at: at),
+            processSeconds: try optionalNumber(o["process_seconds"], key: "process_seconds", at: at),
             rankTrainAccuracy: try ranks.map { try optionalNumber($0, key: "rank_train_accuracy", at: at) ?? .nan },
             diagnostics: diagnostics.layers, diagnosticsBatch: diagnostics.batch,
             extra: extra)

@@ -16,6 +16,12 @@ public enum Checkpoint {
 
     /// Writes parameters (+ the optimiser's state when `optimizer` is given) atomically to `path`.
     public static func save(path: String, network: Network, optimizer: Optimizer?, metadata: [String: String]) throws {
+        try snapshot(network: network, optimizer: optimizer, metadata: metadata).write(to: path)
+    }
+
+    /// A copy of everything a checkpoint holds, ready to be written (to any number of paths, from
+    /// any thread): later training steps do not change it.
+    public static func snapshot(network: Network, optimizer: Optimizer?, metadata: [String: String]) -> SafeTensorsWriter {
         var writer = SafeTensorsWriter(metadata: metadata)
         let params = UnsafeBufferPointer(network.parameters)
         for t in network.tensors {
@@ -36,7 +42,7 @@ public enum Checkpoint {
                            data: UnsafeBufferPointer(rebasing: buffer[t.offset ..< t.offset + t.count]))
             }
         }
-        try writer.write(to: path)
+        return writer
     }
 
     /// Opens `path` and checks that it holds exactly the model's tensors (and the state of an

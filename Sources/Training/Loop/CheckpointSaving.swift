@@ -2,6 +2,11 @@
 // mid-epoch), latest and, when the validation accuracy improved (the test accuracy when the run
 // has no validation split), best — all written by rank 0, each atomically; numbered checkpoints
 // are pruned to checkpoint.keep. Every rank takes part (the per-rank shard counts are gathered).
+// Rank 0 snapshots the checkpoint on the loop's thread and writes the files in the background
+// (BackgroundWrites: one checkpoint in flight at most; `run` waits for the last before it returns),
+// so the fsyncs are off the critical path; the file is written and fsynced once, and latest/best
+// are hard links to it (identical contents; never changed in place). `checkpointSeconds` is what
+// saving held the loop.
 
 import Core
 import Foundation
@@ -11,6 +16,8 @@ extension Trainer {
     func saveCheckpoints(epoch: Int, validation: Double?) throws {
         let counts = comm.allgather([Double(passes.ownCorrect), Double(passes.ownSeen)])
         guard isRoot else { return }
+        let start = monotonicSeconds()
+        defer { checkpointSeconds += monotonicSeconds() - start }
         let improved = validation.map { $0 > bestValidation } ?? false
         if let validation, improved { bestValidation = validation }
         let t = config.train
@@ -27,15 +34,21 @@ extension Trainer {
         let midEpoch = step % shards.stepsPerEpoch != 0     // every_steps, or a run cut short by max_steps
         let name = midEpoch ? String(format: "checkpoint-step%07d.safetensors", step)
                             : String(format: "checkpoint-epoch%03d.safetensors", epoch)
-        try Checkpoint.save(path: folder + "/" + name, network: network, optimizer: optimizer, metadata: meta)
-        try Checkpoint.save(path: folder + "/latest.safetensors", network: network, optimizer: optimizer, metadata: meta)
-        if improved {
-            try Checkpoint.save(path: folder + "/best.safetensors", network: network, optimizer: optimizer, metadata: meta)
+        let snapshot = Checkpoint.snapshot(network: network, optimizer: optimizer, metadata: meta)
+        let paths = [name, "latest.safetensors"] + (improved ? ["best.safetensors"] : [])
+        let keep = config.checkpoint.keep
+        try checkpointWrites.submit {
+            // one write and fsync; the other names are hard links to it (copies where links fail)
+            let written = folder + "/" + paths[0], others = paths.dropFirst().map { folder + "/" + $0 }
+            try snapshot.write(to: written)
+            if try !linkAtomically(written, to: others) {
+                for p in others { try snapshot.write(to: p) }
+            }
+            Self.pruneCheckpoints(in: folder, keep: keep)
         }
-        pruneCheckpoints(in: folder, keep: config.checkpoint.keep)
     }
 
-    private func pruneCheckpoints(in folder: String, keep: Int) {
+    private static func pruneCheckpoints(in folder: String, keep: Int) {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: folder) else { return }
         let numbered = names.filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".safetensors") }

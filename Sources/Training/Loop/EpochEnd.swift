@@ -1,6 +1,8 @@
 // The end of an epoch, on every rank: evaluation (validation and test), every rank's own-shard
-// accuracy gathered, the epoch line, metrics.jsonl, the last epoch's artifacts (confusion matrix,
-// filters, feature maps) and the epoch's checkpoints.
+// accuracy gathered, the last epoch's artifacts (confusion matrix, filters, feature maps), the
+// epoch's checkpoints (handed to the background writer), then the epoch line and metrics.jsonl,
+// whose row on rank 0 carries checkpoint_seconds (what saving held the loop) and process_seconds
+// (the process's age when the row was made: everything before the loop is start-up).
 // train.eval_every = n evaluates after epochs n, 2n, ... and always after the last one (0: only
 // the last). An epoch without evaluation still writes its metrics.jsonl row, with the keys
 // val_loss, val_accuracy, test_loss, test_accuracy and test_top5 present and null (readers get
@@ -39,9 +41,15 @@ extension Trainer {
             try Artifacts.writeFeatures(network, digit: data.test.subset(0..<min(1, data.test.count)),
                                         normalization: config.data.normalize, folder: config.output)
         }
-        log.epoch(m, epochs: config.train.epochs, classes: network.outputShape.count)
-        files?.recordEpoch(m)
+        let checkpointStart = checkpointSeconds
         try saveCheckpoints(epoch: epoch, validation: validation?.accuracy ?? test?.accuracy)
-        return m
+        var row = m
+        if isRoot {
+            row.checkpointSeconds = checkpointSeconds - checkpointStart
+            row.processSeconds = processAgeSeconds()
+        }
+        log.epoch(row, epochs: config.train.epochs, classes: network.outputShape.count)
+        files?.recordEpoch(row)
+        return row
     }
 }

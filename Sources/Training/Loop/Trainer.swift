@@ -35,6 +35,10 @@ public final class Trainer {
     /// BatchNorm's cross-rank sums (nil: no synced BatchNorm in this run).
     var statistics: CommunicatorStatistics?
     var bestValidation = -Double.infinity
+    /// Rank 0's checkpoint file writes, off the loop's thread (CheckpointSaving.swift).
+    let checkpointWrites = BackgroundWrites()
+    /// Seconds checkpoint saving has held rank 0's loop so far (snapshots and waits for earlier writes).
+    var checkpointSeconds = 0.0
     private var resumedFrom: String?
     private var observers: [StepObserver] = []
     private var segmentStart = 0.0             // when the current stretch of steps began (sums.seconds)
@@ -163,6 +167,23 @@ public final class Trainer {
         for o in observers { try o.runStarting() }
         if let resumedFrom { log.say("resumed from \(resumedFrom) at step \(step) (epoch \(step / shards.stepsPerEpoch + 1))") }
         var outcome = TrainingOutcome()
+        do {
+            try trainToTheEnd(&outcome)
+        } catch {
+            try? checkpointWrites.finish()      // a checkpoint being written is completed, not cut
+            throw error
+        }
+        try checkpointWrites.finish()           // the last checkpoint is on disk before the run returns
+        for o in observers { try o.runFinished(steps: step) }
+        outcome.checksum = try verifyReplicas()
+        outcome.steps = step
+        outcome.wallSeconds = monotonicSeconds() - started
+        log.finish(outcome: outcome, worldSize: comm.size, history: runHistory(fallback: outcome.epochs))
+        return outcome
+    }
+
+    /// The epochs from the current step to the last, each ended by evaluation, metrics and checkpoints.
+    private func trainToTheEnd(_ outcome: inout TrainingOutcome) throws {
         while step < totalSteps {
             let epoch = step / shards.stepsPerEpoch + 1
             let lastStep = min(epoch * shards.stepsPerEpoch, totalSteps)
@@ -181,12 +202,6 @@ public final class Trainer {
             outcome.epochs.append(try endOfEpoch(epoch: epoch))
             startEpochCounts()
         }
-        for o in observers { try o.runFinished(steps: step) }
-        outcome.checksum = try verifyReplicas()
-        outcome.steps = step
-        outcome.wallSeconds = monotonicSeconds() - started
-        log.finish(outcome: outcome, worldSize: comm.size, history: runHistory(fallback: outcome.epochs))
-        return outcome
     }
 
     /// One global step: this rank's slice of the global batch -> forward/backward -> exchange ->
