@@ -28,8 +28,13 @@ public final class MPICommunicator: Communicator {
         try mpiThrowing(MPI_Finalized(&finalized), "MPI_Finalized")
         if finalized != 0 { throw CommunicatorError.mpiAlreadyFinalized }
         if initialized == 0 {
+            // FUNNELED: only this thread calls MPI, but the process has others (rank 0 writes
+            // checkpoints on a background thread, BackgroundWrites.swift)
             var provided: Int32 = 0
-            try mpiThrowing(MPI_Init_thread(nil, nil, cmpi_thread_single(), &provided), "MPI_Init_thread")
+            try mpiThrowing(MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided), "MPI_Init_thread")
+            guard provided >= cmpi_thread_funneled() else {
+                throw CommunicatorError.mpiFailed(call: "MPI_Init_thread", message: "provided thread level \(provided), below MPI_THREAD_FUNNELED (\(cmpi_thread_funneled())), which dtrain's background checkpoint writer needs")
+            }
         }
         try mpiThrowing(MPI_Comm_set_errhandler(comm, cmpi_errors_return()), "MPI_Comm_set_errhandler")
         var r: Int32 = 0, n: Int32 = 0

@@ -34,7 +34,7 @@ final class SlurmTests: XCTestCase {
 
         let job = try runProcess(packageRoot + "/launch/tests/slurm-cluster",
                                  [tmp + "/cluster", "sbatch", "--wait", "--quiet", "--nodes=1", "--ntasks=2", "--ntasks-per-node=2",
-                                  "--time=00:10:00", "--output=\(tmp)/job-%j.out", "launch/slurm.sbatch"]
+                                  "--time=00:05:00", "--output=\(tmp)/job-%j.out", "launch/slurm.sbatch"]
                                  + run + sets(["output": tmp + "/slurm"]),
                                  env: ["DTRAIN_BINARY": binary], timeout: 420)
         if job.status == 77 { throw XCTSkip("no Slurm cluster on this machine: \(job.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }

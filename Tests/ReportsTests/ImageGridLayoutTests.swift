@@ -93,4 +93,18 @@ final class ImageGridLayoutTests: XCTestCase {
         XCTAssertEqual(pixel(2 + 19, 14 + 9), 19, "the 20-value strip fits the 22 px row, drawn 10 px high")
         XCTAssertNil(GraySheet.tile([[], []]))
     }
+
+    /// An image larger than a cell (a 227 px input) is shrunk to fit, not cut: its bottom-right
+    /// corner still shows, at the cell's bottom-right.
+    func testSheetShrinksImagesLargerThanACell() throws {
+        var pixels = [UInt8](repeating: 200, count: 30 * 30)
+        for y in 24 ..< 30 { for x in 24 ..< 30 { pixels[y * 30 + x] = 0 } }     // a dark 6x6 corner
+        let big = GrayImage(width: 30, height: 30, pixels: pixels)
+        let sheet = try XCTUnwrap(GraySheet.tile([[big]], columns: 1, cell: 10, gap: 2))
+        XCTAssertEqual([sheet.width, sheet.height], [14, 14], "one cell")
+        func pixel(_ x: Int, _ y: Int) -> UInt8 { sheet.pixels[y * sheet.width + x] }
+        XCTAssertEqual(pixel(2 + 9, 2 + 9), 0, "the corner, shrunk by 3, is the cell's last pixel")
+        XCTAssertEqual(pixel(2, 2), 200)
+        XCTAssertEqual(GraySheet.shrunk(big, toFit: 10).width, 10)
+    }
 }

@@ -29,6 +29,11 @@ final class OptimizerConfigTests: XCTestCase {
         let o = OneCycle()
         XCTAssertEqual([o.pctStart, o.divFactor, o.finalDivFactor, o.baseMomentum, o.maxMomentum], [0.3, 25, 1e4, 0.85, 0.95])
         XCTAssertFalse(o.cycleMomentum)
+        // weight decay: dtrain's SGD default, PyTorch's for Adam (0) and AdamW (0.01), unless given
+        XCTAssertEqual(t.weightDecay, 0.0005)
+        XCTAssertEqual(try parse("{optimizer: adam}").train.weightDecay, 0)
+        XCTAssertEqual(try parse("{optimizer: adamw}").train.weightDecay, 0.01)
+        XCTAssertEqual(try parse("{optimizer: adamw, weight_decay: 0.2}").train.weightDecay, 0.2)
     }
 
     func testEveryKeyIsRead() throws {
@@ -61,7 +66,8 @@ final class OptimizerConfigTests: XCTestCase {
             ("{betas: [-0.1, 0.999]}", ["train.betas[0]", "a beta in [0, 1)"]),
             ("{betas: [0.9]}", ["train.betas", "two betas"]),
             ("{betas: 0.9}", ["train.betas", "a list"]),
-            ("{eps: -1e-8}", ["train.eps", ">= 0"]),
+            ("{eps: -1e-8}", ["train.eps", "> 0"]),
+            ("{eps: 0}", ["train.eps", "> 0"]),
             ("{schedule: {onecycle: {pct_start: 1.0}}}", ["train.schedule.onecycle.pct_start", "[0, 1)", "as long as the run or longer"]),
             ("{schedule: {onecycle: {pct_start: -0.1}}}", ["train.schedule.onecycle.pct_start", "[0, 1)"]),
             ("{schedule: {onecycle: {div_factor: 0}}}", ["train.schedule.onecycle.div_factor", "positive"]),

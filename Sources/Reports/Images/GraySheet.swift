@@ -1,8 +1,10 @@
 // Grey images tiled into one picture (a contact sheet) for PNG output, where there is no text:
 // each group of images (one layer's channels) starts a new row of at most `columns` cells; every
 // cell is `cell` x `cell` px and holds one image enlarged by the largest whole factor that fits (at
-// least 1), at the cell's top left. An image wider than a cell (a linear layer's 1 x N strip) takes
-// a row of its own, as wide as the sheet, and is cut at its right edge if even that is too narrow;
+// least 1), at the cell's top left; an image larger than a cell (AlexNet's 227 px input, a 55 px
+// map) is first shrunk by the smallest whole factor that fits, averaging each f x f block. A strip
+// one pixel high (a linear layer's 1 x N) that is wider than a cell takes a row of its own, as
+// wide as the sheet, and is cut at its right edge if even that is too narrow;
 // a strip 1 px high is drawn `stripHeight` px high, on a row only that high.
 // Cells and rows are `gap` px apart on a white background; the sheet is
 // columns x (cell + gap) + gap px wide and as high as its rows.
@@ -21,7 +23,8 @@ public enum GraySheet {
         var top = gap
         for group in groups where !group.isEmpty {
             var column = 0
-            for image in group {
+            for original in group {
+                let image = original.height > 1 ? shrunk(original, toFit: cell) : original
                 if image.width > cell {
                     if column > 0 { top += cell + gap }
                     places.append((image, 0, top, rowWidth))
@@ -49,5 +52,24 @@ public enum GraySheet {
             }
         }
         return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// `image` shrunk by f = ceil(max(width, height) / side) when it is larger than `side`: each
+    /// output pixel is the mean of an f x f block (clipped at the edges).
+    public static func shrunk(_ image: GrayImage, toFit side: Int) -> GrayImage {
+        let f = (max(image.width, image.height) + side - 1) / side
+        guard f > 1 else { return image }
+        let w = (image.width + f - 1) / f, h = (image.height + f - 1) / f
+        var pixels = [UInt8](repeating: 0, count: w * h)
+        for y in 0 ..< h {
+            for x in 0 ..< w {
+                var sum = 0, n = 0
+                for yy in y * f ..< min((y + 1) * f, image.height) {
+                    for xx in x * f ..< min((x + 1) * f, image.width) { sum += Int(image.pixels[yy * image.width + xx]); n += 1 }
+                }
+                pixels[y * w + x] = UInt8((sum + n / 2) / n)
+            }
+        }
+        return GrayImage(width: w, height: h, pixels: pixels)
     }
 }

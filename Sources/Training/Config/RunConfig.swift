@@ -5,9 +5,10 @@
 //
 // Optimisation keys of `train` beyond DESIGN.md's example (PyTorch's names and defaults):
 //   optimizer: sgd | adam | adamw     sgd uses momentum, nesterov; adam/adamw use betas, eps;
-//                                     weight_decay is L2 for sgd and adam, decoupled for adamw
+//                                     weight_decay is L2 for sgd and adam, decoupled for adamw;
+//                                     when absent 0.0005 for sgd, 0 for adam, 0.01 for adamw
 //   betas: [0.9, 0.999]               Adam's (beta1, beta2), each in [0, 1)
-//   eps: 1e-8                         Adam's denominator term, >= 0
+//   eps: 1e-8                         Adam's denominator term, > 0
 //   schedule: onecycle                or {onecycle: {pct_start: 0.3, div_factor: 25,
 //                                     final_div_factor: 1e4, cycle_momentum: false,
 //                                     base_momentum: 0.85, max_momentum: 0.95}} (OneCycleLR's;
@@ -43,6 +44,7 @@ public struct RunConfig {
         public var lr = 0.05
         public var momentum = 0.9
         public var nesterov = false
+        /// Default: defaultWeightDecay(optimizer) — sgd's 0.0005 until train.optimizer says otherwise.
         public var weightDecay = 0.0005
         public var schedule: Schedule = .constant
         public var warmupEpochs = 0.0
@@ -64,6 +66,15 @@ public struct RunConfig {
         public var evalEvery = 1
         /// The exact strategy's micro-batch: train.micro_batch, or 8 (at most the per-rank batch).
         public var exactMicroBatch: Int { microBatch ?? min(batchSize, 8) }
+        /// The weight decay when train.weight_decay is absent: dtrain's SGD default 0.0005, and
+        /// PyTorch's defaults for Adam (0) and AdamW (0.01).
+        public static func defaultWeightDecay(_ kind: OptimizerKind) -> Double {
+            switch kind {
+            case .sgd: return 0.0005
+            case .adam: return 0
+            case .adamw: return 0.01
+            }
+        }
         /// What the trainer builds its optimiser from.
         public var optimizerSettings: OptimizerSettings {
             OptimizerSettings(kind: optimizer, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay),
@@ -213,6 +224,8 @@ public struct RunConfig {
             if let v = tm["optimizer"] {
                 guard let kind = OptimizerKind(rawValue: try v.string()) else { throw v.fail("one of \(OptimizerKind.allowed)") }
                 tc.optimizer = kind
+                // PyTorch's default weight decay per optimiser when the key is not given
+                if tm["weight_decay"] == nil { tc.weightDecay = TrainConfig.defaultWeightDecay(kind) }
             }
             if let v = tm["betas"] {
                 let items = try v.list()
@@ -226,7 +239,7 @@ public struct RunConfig {
             }
             if let v = tm["eps"] {
                 tc.eps = try v.double()
-                guard tc.eps >= 0 else { throw v.fail("an eps >= 0") }
+                guard tc.eps > 0 else { throw v.fail("an eps > 0 (0 divides zero gradients by zero)") }
             }
             if let v = tm["label_smoothing"] {
                 tc.labelSmoothing = try v.double()

@@ -7,6 +7,7 @@
 import Core
 import Foundation
 import Datasets
+import NN
 
 public struct ImagePrediction: Sendable {
     public var image: String
@@ -44,9 +45,9 @@ public enum DigitPrediction {
     /// Whether images for this model are prepared as MNIST digits were made: models of the
     /// handwriting datasets (mnist, emnist, kmnist, and idx at 1x28x28) are; others (fashion-mnist,
     /// cifar, folder, idx of other shapes) get the folder dataset's resize (ResizedImage).
-    public static func usesMNISTStyle(_ classifier: CheckpointClassifier) -> Bool {
-        let digitShape = classifier.input.c == 1 && classifier.input.h == MNISTStyle.side && classifier.input.w == MNISTStyle.side
-        switch classifier.dataset {
+    public static func usesMNISTStyle(dataset: DatasetName, input: Shape) -> Bool {
+        let digitShape = input.c == 1 && input.h == MNISTStyle.side && input.w == MNISTStyle.side
+        switch dataset {
         case .mnist, .emnist, .kmnist: return true
         case .idx: return digitShape
         case .fashionMNIST, .cifar10, .cifar100, .folder: return false
@@ -56,7 +57,7 @@ public enum DigitPrediction {
     /// Classifies every image (decode errors name the file; nothing is classified until all decode).
     public static func run(_ images: [String], classifier: CheckpointClassifier, top k: Int = 3,
                            decodeOptions: ImageDecodeOptions = .init(reduceLongestSideTo: workingSide)) throws -> [ImagePrediction] {
-        let mnistStyle = usesMNISTStyle(classifier)
+        let mnistStyle = usesMNISTStyle(dataset: classifier.dataset, input: classifier.input)
         if mnistStyle { try classifier.require(c: 1, h: MNISTStyle.side, w: MNISTStyle.side, for: "an MNIST-style digit image") }
         let input = classifier.input
         var pixels: [Float] = []

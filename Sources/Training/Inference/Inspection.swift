@@ -1,6 +1,7 @@
 // `dtrain inspect`: what a trained model sees. Loads a checkpoint in this process, takes one
-// digit (image N of the checkpoint's test set, or an image file prepared as `predict` prepares it:
-// MNISTStyle, so the model must take 1x28x28), runs it through the network with the checkpoint's
+// image (image N of the checkpoint's test set, or an image file prepared as `predict` prepares it:
+// MNISTStyle for handwriting models, which must take 1x28x28; resized to the model's input for the
+// others), runs it through the network with the checkpoint's
 // normalisation, and returns its feature maps at the chosen layers plus the first convolution's
 // filters, as image records (FeatureMaps.swift) for Reports to draw.
 
@@ -69,12 +70,20 @@ public struct Inspection {
             let pixels = Array(UnsafeBufferPointer(start: loader.x.pointer, count: shape.count))
             return (pixels, "test image \(index) of \(config.data.dataset) (label \(one.labels[0]))")
         case .image(let path):
-            let side = MNISTStyle.side
-            guard shape.c == 1, shape.h == side, shape.w == side else {
-                throw InputError("\(checkpoint): the model '\(config.model.name)' takes \(shape.c)x\(shape.h)x\(shape.w) images but --image needs a model of 1x\(side)x\(side) (an MNIST-style digit image); use --index for this model")
+            // prepared as `predict` prepares it: MNIST-style for handwriting models, else resized
+            let options = ImageDecodeOptions(reduceLongestSideTo: DigitPrediction.workingSide)
+            let raw: [Float]
+            if DigitPrediction.usesMNISTStyle(dataset: config.data.dataset, input: shape) {
+                let side = MNISTStyle.side
+                guard shape.c == 1, shape.h == side, shape.w == side else {
+                    throw InputError("\(checkpoint): the model '\(config.model.name)' takes \(shape.c)x\(shape.h)x\(shape.w) images but --image needs a model of 1x\(side)x\(side) (an MNIST-style digit image); use --index for this model")
+                }
+                raw = MNISTStyle.prepare(try ImageDecoder.decode(path: path, options: options).image)
+            } else {
+                raw = try ResizedImage.floats(path, channels: shape.c, height: shape.h, width: shape.w, options: options)
             }
-            let decoded = try ImageDecoder.decode(path: path, options: .init(reduceLongestSideTo: DigitPrediction.workingSide))
-            let pixels = MNISTStyle.prepare(decoded.image).map { config.data.normalize?.apply($0, channel: 0) ?? $0 }
+            let plane = shape.h * shape.w
+            let pixels = raw.enumerated().map { k, v in config.data.normalize?.apply(v, channel: k / plane) ?? v }
             return (pixels, path)
         }
     }

@@ -34,6 +34,7 @@ extension Trainer {
         let midEpoch = step % shards.stepsPerEpoch != 0     // every_steps, or a run cut short by max_steps
         let name = midEpoch ? String(format: "checkpoint-step%07d.safetensors", step)
                             : String(format: "checkpoint-epoch%03d.safetensors", epoch)
+        try checkpointWrites.finish()     // the previous write first: never two snapshots in memory at once
         let snapshot = Checkpoint.snapshot(network: network, optimizer: optimizer, metadata: meta)
         let paths = [name, "latest.safetensors"] + (improved ? ["best.safetensors"] : [])
         let keep = config.checkpoint.keep
