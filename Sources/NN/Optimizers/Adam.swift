@@ -1,5 +1,7 @@
-// Adam and AdamW exactly as PyTorch's torch.optim.Adam / torch.optim.AdamW (amsgrad off), per
-// parameter i at step t (t counted from 1, `stepCount` after the increment):
+// Adam and AdamW with PyTorch's update rule (torch.optim.Adam / AdamW, amsgrad off), equal to it
+// within float rounding (lr arrives as Float, and the operation order differs a little from
+// torch's addcdiv; the cross-check test allows 1e-5). Per parameter i at step t (t counted from 1,
+// `stepCount` after the increment):
 //   g = grad * gradScale
 //   Adam : g += wd * p                 AdamW: p *= 1 - lr * wd        (decoupled weight decay)
 //   m = lerp(m, g, 1 - b1)             v = b2 * v + (1 - b2) * g * g
