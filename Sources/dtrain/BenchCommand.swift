@@ -106,11 +106,14 @@ struct BenchComm: ParsableCommand {
 
     /// The choice, and the coll/tuned algorithm number that forces it (nil for default).
     func forcedAlgorithm() throws -> (choice: AllreduceChoice, number: Int?) {
-        let choice = try AllreduceChoice(parsing: algorithm)
+        let measurable = "default, " + AllreduceAlgorithm.allCases.filter { OpenMPITunedAllreduce.number(forcing: $0) != nil }
+            .map(\.rawValue).joined(separator: ", ")
+        guard let choice = try? AllreduceChoice(parsing: algorithm) else {
+            throw InputError("--algorithm: unknown allreduce algorithm '\(algorithm)'; expected one of: \(measurable)")
+        }
         guard case .forced(let a) = choice else { return (choice, nil) }
         guard let number = OpenMPITunedAllreduce.number(forcing: a) else {
-            throw InputError("--algorithm: \(a.rawValue) is not an Open MPI coll/tuned algorithm and cannot be measured; "
-                             + "expected one of: default, ring, recursive-doubling, rabenseifner, reduce-bcast, basic-linear")
+            throw InputError("--algorithm: \(a.rawValue) is not an Open MPI coll/tuned algorithm and cannot be measured; expected one of: \(measurable)")
         }
         return (choice, number)
     }
