@@ -4,7 +4,7 @@
 // and its layers' parameters, not counted twice in the totals), as torchsummary lists a module
 // after its children. "MB" is
 // torchsummary's: bytes / 1024^2 at 4 bytes per number. With `exchange` set (`--world N`), the
-// gradient bytes a ring allreduce moves per step and its predicted time are added below.
+// gradient bytes the allreduce moves per step, its algorithm and predicted time are added below.
 
 import Core
 import Foundation
@@ -34,16 +34,18 @@ public struct ModelSummary: Sendable {
     public struct GradientExchange: Sendable {
         public var world: Int
         public var gradientBytes: Int            // 4 x params: the Float gradient buffer
-        public var ringBytesPerRank: Double      // 2(N-1)/N x gradientBytes: sent (and received) by each rank
-        public var predictedSeconds: Double      // 2(N-1)·alpha + ringBytesPerRank·beta
+        public var algorithm: String             // the allreduce priced ("ring", "rabenseifner", ...)
+        public var bytesSentPerRank: Double      // on the critical path (ring: 2(N-1)/N x gradientBytes)
+        public var predictedSeconds: Double      // the algorithm's alpha-beta-gamma cost (docs/scaling.md)
         public var alphaSeconds: Double, betaSecondsPerByte: Double
         public var source: String                // where alpha and beta came from
 
-        public init(world: Int, gradientBytes: Int, ringBytesPerRank: Double, predictedSeconds: Double,
+        public init(world: Int, gradientBytes: Int, algorithm: String, bytesSentPerRank: Double, predictedSeconds: Double,
                     alphaSeconds: Double, betaSecondsPerByte: Double, source: String) {
             self.world = world
             self.gradientBytes = gradientBytes
-            self.ringBytesPerRank = ringBytesPerRank
+            self.algorithm = algorithm
+            self.bytesSentPerRank = bytesSentPerRank
             self.predictedSeconds = predictedSeconds
             self.alphaSeconds = alphaSeconds
             self.betaSecondsPerByte = betaSecondsPerByte
@@ -104,9 +106,9 @@ public struct ModelSummary: Sendable {
         out += "MB as torchsummary counts it: bytes / 1024^2 at 4 bytes per number; pass size = 2 x every row's output.\n"
         if let e = exchange {
             out += rule + "\n"
-            out += "World size: \(e.world) (one ring allreduce of every gradient per step)\n"
+            out += "World size: \(e.world) (one allreduce of every gradient per step: \(e.algorithm))\n"
             out += "Gradient bytes per step: \(grouped(e.gradientBytes)) (4 x \(grouped(totalParams)) params)\n"
-            out += "Ring allreduce bytes sent per rank: \(grouped(Int(e.ringBytesPerRank.rounded()))) (2(N-1)/N x gradient bytes)\n"
+            out += "Allreduce bytes sent per rank: \(grouped(Int(e.bytesSentPerRank.rounded()))) (\(e.algorithm), critical path)\n"
             out += String(format: "Predicted allreduce per step: %.3f ms (alpha %.2f us, %.2f GB/s: %@)\n",
                           1000 * e.predictedSeconds, 1e6 * e.alphaSeconds, 1e-9 / e.betaSecondsPerByte, e.source)
             out += rule + "\n"
@@ -146,7 +148,7 @@ extension ModelSummary {
     fileprivate func exchangeJSON() -> String {
         guard let e = exchange else { return "" }
         return ", \"world_size\": \(e.world), \"gradient_bytes\": \(e.gradientBytes), "
-            + "\"allreduce_bytes_per_rank\": \(Int(e.ringBytesPerRank.rounded())), "
+            + "\"allreduce_algorithm\": \(jsonQuoted(e.algorithm)), \"allreduce_bytes_per_rank\": \(Int(e.bytesSentPerRank.rounded())), "
             + String(format: "\"predicted_allreduce_ms\": %.6g, \"comm_alpha_us\": %.6g, \"comm_beta_s_per_byte\": %.6g, ",
                      1000 * e.predictedSeconds, 1e6 * e.alphaSeconds, e.betaSecondsPerByte)
             + "\"comm_model_source\": \(jsonQuoted(e.source))"

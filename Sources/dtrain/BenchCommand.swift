@@ -1,6 +1,7 @@
 // dtrain bench train --config F [--steps N] [--json],  dtrain bench conv --input C,H,W --out O --kernel K ...
-// and dtrain bench comm [--sizes 4,64,1K,...] [--repeats N] [--save FILE]: allreduce time per message
-// size at this world size and the fitted ring model (alpha, beta).
+// and dtrain bench comm [--sizes 4,64,1K,...] [--repeats N] [--save FILE] [--algorithm A]: allreduce
+// time per message size at this world size, with Open MPI's own choice or one algorithm forced
+// (OMPI_MCA_coll_tuned_* set before MPI starts), and that algorithm's fitted alpha and beta.
 
 import Core
 import ArgumentParser
@@ -82,11 +83,15 @@ struct BenchConv: ParsableCommand {
 
 struct BenchComm: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "comm",
-        abstract: "Allreduce latency and bandwidth over message sizes at this world size; fits the ring model's alpha and beta.",
+        abstract: "Allreduce latency and bandwidth over message sizes at this world size; fits the algorithm's alpha and beta.",
         discussion: """
             Run under mpirun (mpirun -np 2 dtrain bench comm --save runs/comm-fit.json). Each size is timed \
             after a barrier; the slowest rank's time counts, and the median over repeats is reported. The fit \
-            is T(n) = 2(p-1)·alpha + 2(p-1)/p · n · beta, least squares on the relative error.
+            is T(n) = a(n)·alpha + b(n)·beta, a and b the latency steps and bytes sent of the algorithm that \
+            runs at n (docs/scaling.md), least squares on the relative error. --algorithm other than default \
+            sets OMPI_MCA_coll_tuned_use_dynamic_rules=1 and OMPI_MCA_coll_tuned_allreduce_algorithm=N before \
+            MPI starts (the same as mpirun --mca coll_tuned_use_dynamic_rules 1 --mca \
+            coll_tuned_allreduce_algorithm N); default clears both, so Open MPI's fixed rules decide.
             """)
 
     @Option(name: .long, help: "Message sizes in bytes, multiples of 4 (K = KiB, M = MiB). Default: 4 B to 64 MiB in powers of 4.")
@@ -95,10 +100,27 @@ struct BenchComm: ParsableCommand {
     @Option(name: .long, help: "Warm-up allreduces per size (not timed).") var warmup: Int = 3
     @Flag(name: .long, help: "Print one JSON object.") var json = false
     @Option(name: .long, help: "Save the fit as JSON here (read by dtrain summary --world and dtrain scale).") var save: String?
+    @Option(name: .long, help: "Allreduce Open MPI runs: default (its fixed rules) or one forced: ring, recursive-doubling, rabenseifner, reduce-bcast, basic-linear.")
+    var algorithm: String = "default"
     @OptionGroup var communicator: CommOptions
+
+    /// The choice, and the coll/tuned algorithm number that forces it (nil for default).
+    func forcedAlgorithm() throws -> (choice: AllreduceChoice, number: Int?) {
+        let measurable = "default, " + AllreduceAlgorithm.allCases.filter { OpenMPITunedAllreduce.number(forcing: $0) != nil }
+            .map(\.rawValue).joined(separator: ", ")
+        guard let choice = try? AllreduceChoice(parsing: algorithm) else {
+            throw InputError("--algorithm: unknown allreduce algorithm '\(algorithm)'; expected one of: \(measurable)")
+        }
+        guard case .forced(let a) = choice else { return (choice, nil) }
+        guard let number = OpenMPITunedAllreduce.number(forcing: a) else {
+            throw InputError("--algorithm: \(a.rawValue) is not an Open MPI coll/tuned algorithm and cannot be measured; expected one of: \(measurable)")
+        }
+        return (choice, number)
+    }
 
     func validate() throws {
         try requirePositive(repeats, "--repeats", "number of repeats")
+        do { _ = try forcedAlgorithm() } catch let e as InputError { throw ValidationError(e.message) }
         try requireNonNegative(warmup, "--warmup", "number of allreduces")
         if let sizes {
             do { _ = try parseByteSizes(sizes) } catch let e as InputError { throw ValidationError(e.message) }
@@ -106,6 +128,15 @@ struct BenchComm: ParsableCommand {
     }
 
     func run() throws {
+        let (choice, number) = try forcedAlgorithm()
+        // read by Open MPI when MPI starts (in withCommunicator), as mpirun --mca would set them
+        if let number {
+            setenv("OMPI_MCA_coll_tuned_use_dynamic_rules", "1", 1)
+            setenv("OMPI_MCA_coll_tuned_allreduce_algorithm", "\(number)", 1)
+        } else {
+            unsetenv("OMPI_MCA_coll_tuned_use_dynamic_rules")
+            unsetenv("OMPI_MCA_coll_tuned_allreduce_algorithm")
+        }
         try withCommunicator(communicator.comm) { comm in
             let bytes = try sizes.map(parseByteSizes) ?? defaultAllreduceSizes
             guard comm.size > 1 else {
@@ -115,11 +146,12 @@ struct BenchComm: ParsableCommand {
             }
             let samples = benchmarkAllreduce(comm: comm, sizes: bytes, repeats: repeats, warmup: warmup)
             guard comm.isRoot else { return }
-            let fit = try? RingFit(samples: samples, ranks: comm.size)
+            let fit = try? RingFit(samples: samples, ranks: comm.size, algorithm: choice)
             if json {
-                print(allreduceJSON(samples: samples, fit: fit, ranks: comm.size, repeats: repeats))
+                print(allreduceJSON(samples: samples, fit: fit, ranks: comm.size, repeats: repeats, algorithm: choice))
             } else {
-                print(allreduceReport(samples: samples, fit: fit, ranks: comm.size, repeats: repeats, warmup: warmup), terminator: "")
+                print(allreduceReport(samples: samples, fit: fit, ranks: comm.size, repeats: repeats, warmup: warmup, algorithm: choice),
+                      terminator: "")
             }
             if let save {
                 guard let fit else { throw InputError("--save \(save): no fit (needs at least two message sizes that take longer as they grow)") }

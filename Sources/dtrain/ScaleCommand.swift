@@ -1,6 +1,6 @@
-// dtrain scale project [--bench F | --compute-ms-per-image X] [--fit F]: the weak-scaling projection
-// to 8 ... 1024 ranks; dtrain scale report DIR: scale.csv / scale.md / scale.svg of a launch/scale
-// sweep. Argument handling only: the model is Training/Scaling, the rendering Reports/Scaling.
+// dtrain scale project [--bench F | --compute-ms-per-image X] [--fit F] [--algorithm A]: the weak-scaling
+// projection to 8 ... 1024 ranks, priced for Open MPI's allreduce choice or the forced algorithm;
+// dtrain scale report DIR: scale.csv / scale.md / scale.svg of a launch/scale sweep. Argument handling only: the model is Training/Scaling, the rendering Reports/Scaling.
 
 import Core
 import ArgumentParser
@@ -23,9 +23,19 @@ struct ProjectionOptions: ParsableArguments {
     var contrast: String = "configs/models/alexnet.yaml"
     @Option(name: .long, help: "Allreduce fit (default: runs/comm-fit.json when present).") var fit: String?
     @Option(name: .long, help: "Images per rank per step (weak scaling).") var batch: Int = 64
+    @Option(name: .long, help: "Allreduce algorithm priced: default (Open MPI 4.1.4's choice at each p), \(AllreduceAlgorithm.names).")
+    var algorithm: String = "default"
 
     func validate() throws {
         try requirePositive(batch, "--batch", "number of images")
+        do { _ = try AllreduceChoice(parsing: algorithm) } catch let e as InputError { throw ValidationError(e.message) }
+    }
+
+    /// The line naming a fit measured with another algorithm or world size than it is applied to ("" if none).
+    func fitNote(_ fit: RingFit?) throws -> String {
+        guard let fit else { return "" }
+        let note = CommFitFile.provenance(of: fit, appliedTo: try AllreduceChoice(parsing: algorithm), ranks: ScalingProjection.projectedRanks)
+        return note.isEmpty ? "" : "measured fit: \(note)\n"
     }
 
     /// The saved fit, if one was named or sits at the default path.
@@ -37,14 +47,15 @@ struct ProjectionOptions: ParsableArguments {
     /// One projection group per model: the measured one, then the contrast model at `sgemmGFLOPs`.
     func projections(compute: ComputeCost, sgemmGFLOPs: Double, fit: RingFit?) throws -> [[ScalingProjection]] {
         let networks = projectionNetworks(fit: fit)
+        let choice = try AllreduceChoice(parsing: algorithm)
         let main = try NetworkPlan(ModelSpec.load(path: model))
         var groups = [networks.map { ScalingProjection(modelName: main.spec.name, parameters: main.parameterCount, compute: compute,
-                                                       batchPerRank: batch, network: $0) }]
+                                                       batchPerRank: batch, network: $0, choice: choice) }]
         if !contrast.isEmpty, sgemmGFLOPs.isFinite, sgemmGFLOPs > 0 {
             let other = try NetworkPlan(ModelSpec.load(path: contrast))
             let cost = ComputeCost.estimated(plan: other, gflops: sgemmGFLOPs)
             groups.append(networks.map { ScalingProjection(modelName: other.spec.name, parameters: other.parameterCount, compute: cost,
-                                                           batchPerRank: batch, network: $0) })
+                                                           batchPerRank: batch, network: $0, choice: choice) })
         }
         return groups
     }
@@ -91,8 +102,9 @@ struct ScaleProject: ParsableCommand {
             if sgemm == nil { gflops = result.sgemmGFLOPs }
         }
         if !gflops.isFinite, !options.contrast.isEmpty { gflops = measureSGEMM() }
-        let groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: try options.loadFit())
-        print(projectionReport(groups), terminator: "")
+        let fit = try options.loadFit()
+        let groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: fit)
+        print(try options.fitNote(fit) + projectionReport(groups), terminator: "")
         if let svg {
             let report = ScalingReport(sweep: ScalingSweep(points: []), projections: groups, fit: nil, command: "", cores: 0)
             try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
@@ -129,7 +141,7 @@ struct ScaleReportCommand: ParsableCommand {
         if !groups.isEmpty {
             try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: folder + "/projection.svg"), options: .atomic)
             print("wrote \(folder)/projection.svg")
-            print(projectionReport(groups), terminator: "")
+            print(try options.fitNote(fit) + projectionReport(groups), terminator: "")
         }
     }
 }

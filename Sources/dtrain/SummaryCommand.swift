@@ -25,6 +25,9 @@ struct Summary: ParsableCommand {
     @Option(name: .long, help: "Allreduce fit from dtrain bench comm --save (default: runs/comm-fit.json when present, else 5 us / 10 Gb/s).")
     var fit: String?
 
+    @Option(name: .long, help: "Allreduce algorithm to price with --world: default (Open MPI's choice), \(AllreduceAlgorithm.names).")
+    var algorithm: String = "default"
+
     @Option(name: .long, help: "Per-rank batch: add what training allocates per rank (the memory pre-flight's estimate).")
     var batch: Int?
 
@@ -36,6 +39,7 @@ struct Summary: ParsableCommand {
         if let world { try requirePositive(world, "--world", "number of ranks") }
         if let batch { try requirePositive(batch, "--batch", "batch size") }
         if fit != nil && world == nil { throw ValidationError("--fit needs --world N") }
+        do { _ = try AllreduceChoice(parsing: algorithm) } catch let e as InputError { throw ValidationError(e.message) }
     }
 
     func run() throws {
@@ -46,8 +50,8 @@ struct Summary: ParsableCommand {
         if let batch { summary.memory = .model(plan, batch: batch); summary.memoryBatch = batch }
         if let world {
             let network = try summaryNetwork(fitPath: fit)
-            summary.exchange = gradientExchange(parameters: summary.totalParams, world: world,
-                                                network: network.model, source: network.source)
+            summary.exchange = gradientExchange(parameters: summary.totalParams, world: world, network: network.network,
+                                                choice: try AllreduceChoice(parsing: algorithm), fit: network.fit, source: network.source)
         }
         print(json ? summary.json() : summary.table(), terminator: json ? "\n" : "")
     }

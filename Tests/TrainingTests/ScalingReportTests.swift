@@ -19,18 +19,20 @@ final class ScalingReportTests: XCTestCase {
     func testSummaryWorldFourForLeNet5() throws {
         var summary = try lenetSummary()
         XCTAssertEqual(summary.totalParams, 61_706)
-        let network = RingModel(latencyMicroseconds: 5, gigabitsPerSecond: 10)
-        summary.exchange = gradientExchange(parameters: summary.totalParams, world: 4, network: network, source: "stated defaults")
+        let network = NetworkAssumption(name: "10G", model: RingModel(latencyMicroseconds: 5, gigabitsPerSecond: 10), gamma: 0)
+        summary.exchange = gradientExchange(parameters: summary.totalParams, world: 4, network: network, choice: .forced(.ring),
+                                            source: "stated defaults")
         let e = try XCTUnwrap(summary.exchange)
         XCTAssertEqual(e.gradientBytes, 246_824)                             // 61,706 x 4
-        XCTAssertEqual(e.ringBytesPerRank, 370_236, accuracy: 1e-9)          // 2 x 3/4 x 246,824
+        XCTAssertEqual(e.algorithm, "ring")
+        XCTAssertEqual(e.bytesSentPerRank, 370_236, accuracy: 1e-9)          // 2 x 3/4 x 246,824
         XCTAssertEqual(e.predictedSeconds, 6 * 5e-6 + 370_236 * 8e-10, accuracy: 1e-12)   // 0.326 ms
 
         let table = summary.table()
-        XCTAssertTrue(table.contains("World size: 4"), table)
+        XCTAssertTrue(table.contains("World size: 4 (one allreduce of every gradient per step: ring)"), table)
         XCTAssertTrue(table.contains("Gradient bytes per step: 246,824 (4 x 61,706 params)"), table)
-        XCTAssertTrue(table.contains("Ring allreduce bytes sent per rank: 370,236"), table)
-        XCTAssertTrue(table.contains("Predicted allreduce per step: 0.326 ms (alpha 5.00 us, 1.25 GB/s: stated defaults)"), table)
+        XCTAssertTrue(table.contains("Allreduce bytes sent per rank: 370,236 (ring, critical path)"), table)
+        XCTAssertTrue(table.contains("Predicted allreduce per step: 0.326 ms (alpha 5.00 us, 1.25 GB/s: stated defaults; algorithm: forced by --algorithm)"), table)
 
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(summary.json().utf8)) as? [String: Any])
         XCTAssertEqual(json["total_params"] as? Int, 61_706)                 // the existing keys stay
@@ -39,15 +41,16 @@ final class ScalingReportTests: XCTestCase {
         XCTAssertEqual(json["gradient_bytes"] as? Int, 246_824)
         XCTAssertEqual(json["allreduce_bytes_per_rank"] as? Int, 370_236)
         XCTAssertEqual((json["predicted_allreduce_ms"] as? NSNumber)?.doubleValue ?? 0, 0.3261888, accuracy: 1e-6)
-        XCTAssertEqual(json["comm_model_source"] as? String, "stated defaults")
+        XCTAssertEqual(json["comm_model_source"] as? String, "stated defaults; algorithm: forced by --algorithm")
+        XCTAssertEqual(json["allreduce_algorithm"] as? String, "ring")
     }
 
     func testSummaryWithoutWorldIsUnchangedAndWorldOneExchangesNothing() throws {
         var summary = try lenetSummary()
         XCTAssertFalse(summary.table().contains("World size"))
         XCTAssertNil((try JSONSerialization.jsonObject(with: Data(summary.json().utf8)) as? [String: Any])?["world_size"])
-        summary.exchange = gradientExchange(parameters: summary.totalParams, world: 1, network: NetworkAssumption.ethernet10.model, source: "x")
-        XCTAssertEqual(summary.exchange?.ringBytesPerRank, 0)
+        summary.exchange = gradientExchange(parameters: summary.totalParams, world: 1, network: .ethernet10, choice: .mpiDefault, source: "x")
+        XCTAssertEqual(summary.exchange?.bytesSentPerRank, 0)
         XCTAssertEqual(summary.exchange?.predictedSeconds, 0)
     }
 
@@ -58,9 +61,12 @@ final class ScalingReportTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let samples = [AllreduceSample(bytes: 4, seconds: 2e-6), AllreduceSample(bytes: 1 << 20, seconds: 1e-3)]
         try CommFitFile.save(try RingFit(samples: samples, ranks: 2), host: "mpi on test", to: path)
-        let (model, source) = try summaryNetwork(fitPath: path)
-        XCTAssertTrue(source.contains(path) && source.contains("world size 2"), source)
-        XCTAssertEqual(model.seconds(bytes: 4, ranks: 2), 2e-6, accuracy: 1e-9)
+        let (network, fit, source) = try summaryNetwork(fitPath: path)
+        XCTAssertTrue(source.contains(path) && source.contains("ring at world size 2"), source)
+        XCTAssertEqual(fit?.ranks, 2)
+        // the 4-byte sample ran recursive doubling (1 Float < 2 ranks): alpha + 4 beta
+        XCTAssertEqual(fit?.modelSeconds(bytes: 4) ?? 0, 2e-6, accuracy: 1e-9)
+        XCTAssertEqual(network.model.alpha + 4 * network.model.beta, 2e-6, accuracy: 1e-9)
     }
 
     func testSweepPointsGiveSpeedupEfficiencyAndKeepFailures() throws {

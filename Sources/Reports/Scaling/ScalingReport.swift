@@ -45,12 +45,13 @@ public struct ScalingReport {
         for group in projections {
             guard let first = group.first else { continue }
             out += "\n**Projection, \(first.modelName)** (\(grouped(first.parameters)) parameters, \(grouped(Int(first.gradientBytes))) gradient bytes; "
-            out += String(format: "compute %.4f ms/image, %@; %d images per rank; flat allreduce not overlapped):\n\n",
-                          1000 * first.compute.secondsPerImage, first.compute.source, first.batchPerRank)
-            out += "| ranks | " + group.map { "\($0.network.name): images/s | efficiency" }.joined(separator: " | ") + " |\n"
-            out += "|--:|" + group.map { _ in "--:|--:" }.joined(separator: "|") + "|\n"
+            out += String(format: "compute %.4f ms/image, %@; %d images per rank; allreduce (%@) not overlapped):\n\n",
+                          1000 * first.compute.secondsPerImage, first.compute.source, first.batchPerRank,
+                          first.choice == .mpiDefault ? "Open MPI's choice" : first.choice.name)
+            out += "| ranks | algorithm | " + group.map { "\($0.network.name): images/s | efficiency" }.joined(separator: " | ") + " |\n"
+            out += "|--:|:--|" + group.map { _ in "--:|--:" }.joined(separator: "|") + "|\n"
             for r in ScalingProjection.projectedRanks {
-                out += "| \(r) | " + group.map { proj -> String in
+                out += "| \(r) | \(first.point(ranks: r).algorithm.rawValue) | " + group.map { proj -> String in
                     let q = proj.point(ranks: r)
                     return String(format: "%.0f | %.1f%%", q.imagesPerSecond, 100 * q.efficiency)
                 }.joined(separator: " | ") + " |\n"
@@ -89,7 +90,9 @@ public struct ScalingReport {
     /// Efficiency against world size for every projection (one colour per network, dash per model).
     public func projectionSVG() -> String {
         var plot = LogXPlot(title: "Projected weak-scaling efficiency", xLabel: "ranks", yLabel: "efficiency (compute / step)", logY: false)
-        plot.subtitle = "ring allreduce of the whole gradient after backward, not overlapped; fixed batch per rank"
+        let choice = projections.first?.first?.choice ?? .mpiDefault
+        plot.subtitle = "\(choice == .mpiDefault ? "Open MPI's choice of" : choice.name) allreduce of the whole gradient after backward, "
+            + "not overlapped; fixed batch per rank"
         plot.yIncludesZero = true
         let ranks = [1, 2, 4] + ScalingProjection.projectedRanks
         for (m, group) in projections.enumerated() {

@@ -1,6 +1,7 @@
 // `dtrain bench comm`: the time of one in-place Float allreduce per message size at the current
 // world size — warm-up excluded, every repeat started after a barrier, the slowest rank's time per
-// repeat, the median over repeats — and the text/JSON of those timings beside the ring fit.
+// repeat, the median over repeats — and the text/JSON of those timings beside the fit of the
+// algorithm that ran (AllreduceChoice: Open MPI's own choice per size, or the forced one).
 
 import Core
 import Foundation
@@ -62,31 +63,38 @@ public func parseByteSizes(_ text: String) throws -> [Int] {
 }
 
 /// The measured table and the fit, as printed by rank 0.
-public func allreduceReport(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int, warmup: Int) -> String {
-    var out = "allreduce (Float sum, in place) at world size \(ranks): median of \(repeats) repeats after \(warmup) warm-up, slowest rank\n"
-    out += "     message     time us   algbw GB/s   busbw GB/s   ring model us\n"
+public func allreduceReport(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int, warmup: Int,
+                            algorithm: AllreduceChoice = .forced(.ring)) -> String {
+    var out = "allreduce (Float sum, in place) at world size \(ranks), algorithm \(algorithm.name): median of \(repeats) repeats after \(warmup) warm-up, slowest rank\n"
+    out += "     message     time us   algbw GB/s   busbw GB/s            algorithm   model us\n"
     let busFactor = 2 * Double(ranks - 1) / Double(ranks)
     for s in samples {
         let algbw = Double(s.bytes) / s.seconds / 1e9
-        let model = fit.map { String(format: "%15.1f", 1e6 * $0.model.seconds(bytes: Double(s.bytes), ranks: ranks)) } ?? ""
-        out += alignRight(byteLabel(s.bytes), 12) + String(format: " %11.1f %12.3f %12.3f", 1e6 * s.seconds, algbw, algbw * busFactor) + model + "\n"
+        let ran = alignRight(algorithm.algorithm(bytes: s.bytes, ranks: ranks).rawValue, 21)
+        let model = fit.map { String(format: "%11.1f", 1e6 * $0.modelSeconds(bytes: s.bytes)) } ?? ""
+        out += alignRight(byteLabel(s.bytes), 12) + String(format: " %11.1f %12.3f %12.3f", 1e6 * s.seconds, algbw, algbw * busFactor)
+            + ran + model + "\n"
     }
-    out += "algbw = bytes / time; busbw = algbw x 2(p-1)/p, the rate each rank's link carries in a ring\n"
+    out += "algbw = bytes / time; busbw = algbw x 2(p-1)/p, the rate each rank's link carries in a ring; "
+        + "algorithm: what Open MPI runs at that size; model: the fit's alpha and beta in that algorithm's cost\n"
     if let fit { out += fit.summary + "\n" }
     return out
 }
 
 /// The timings and fit as one record (`dtrain bench comm --json`).
-public func allreduceRecord(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int) -> AllreduceBenchRecord {
+public func allreduceRecord(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int,
+                            algorithm: AllreduceChoice = .forced(.ring)) -> AllreduceBenchRecord {
     AllreduceBenchRecord(worldSize: ranks, repeats: repeats,
                          samples: samples.map { .init(bytes: $0.bytes, us: 1e6 * $0.seconds, algbwGBs: Double($0.bytes) / $0.seconds / 1e9) },
                          alphaUs: fit.map { 1e6 * $0.model.alpha }, betaSecondsPerByte: fit?.model.beta,
-                         bandwidthGBs: fit?.model.gigabytesPerSecond, rmsRelativeResidual: fit?.rmsRelativeResidual)
+                         bandwidthGBs: fit?.model.gigabytesPerSecond, rmsRelativeResidual: fit?.rmsRelativeResidual,
+                         algorithm: algorithm.name)
 }
 
 /// The timings and fit as one line of JSON.
-public func allreduceJSON(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int) -> String {
-    allreduceRecord(samples: samples, fit: fit, ranks: ranks, repeats: repeats).jsonText()
+public func allreduceJSON(samples: [AllreduceSample], fit: RingFit?, ranks: Int, repeats: Int,
+                          algorithm: AllreduceChoice = .forced(.ring)) -> String {
+    allreduceRecord(samples: samples, fit: fit, ranks: ranks, repeats: repeats, algorithm: algorithm).jsonText()
 }
 
 /// `s` right-aligned in `width` characters (never cut).

@@ -1,20 +1,30 @@
 // Weak-scaling projection past this machine: per-rank step time = batch x compute per image +
-// one flat ring allreduce of the whole gradient (not overlapped with compute), so
-// images/s = p x batch / step and efficiency = compute / step. Networks are stated (alpha, beta);
-// compute per image is measured (`dtrain bench train` at np=1) or estimated from FLOPs.
+// one allreduce of the whole gradient (not overlapped with compute), priced for the algorithm
+// Open MPI would run at each world size (or the one forced by --algorithm; AllreduceChoice), so
+// images/s = p x batch / step and efficiency = compute / step. Networks are stated (alpha, beta,
+// gamma, node shape) or the measured fit; compute per image is measured (`dtrain bench train` at
+// np=1) or estimated from FLOPs.
 
 import Core
 import Foundation
 import NN
 
-/// A network as the ring model sees it, with the name printed beside its numbers.
+/// A network as the cost models see it, with the name printed beside its numbers: the link between
+/// nodes (alpha, beta), the reduction's seconds per byte (gamma) and, for two-level, the node.
 public struct NetworkAssumption: Sendable {
     public var name: String
     public var model: RingModel
+    public var gamma: Double
+    public var node: NodeShape
 
-    public init(name: String, model: RingModel) {
+    /// Stated, not measured: a Float sum at 10 GB/s of result.
+    public static let statedGamma = 1e-10
+
+    public init(name: String, model: RingModel, gamma: Double = statedGamma, node: NodeShape = .stated) {
         self.name = name
         self.model = model
+        self.gamma = gamma
+        self.node = node
     }
 
     public static let ethernet10 = NetworkAssumption(name: "10 Gb/s Ethernet, 5 us",
@@ -22,9 +32,10 @@ public struct NetworkAssumption: Sendable {
     public static let ethernet100 = NetworkAssumption(name: "100 Gb/s Ethernet, 5 us",
                                                       model: RingModel(latencyMicroseconds: 5, gigabitsPerSecond: 100))
 
-    /// The saved fit as a network ("measured fit, np=2, <host>").
+    /// The saved fit as a network ("measured fit, np=2, <host>"); gamma 0, as the fit's beta
+    /// already holds the reduction's time per byte.
     public static func measured(_ fit: RingFit) -> NetworkAssumption {
-        NetworkAssumption(name: "measured fit (np=\(fit.ranks), this host)", model: fit.model)
+        NetworkAssumption(name: "measured fit (np=\(fit.ranks), \(fit.algorithm.name))", model: fit.model, gamma: 0)
     }
 }
 
@@ -71,6 +82,7 @@ public func flopsPerImage(_ plan: NetworkPlan) -> Double {
 /// One projected world size.
 public struct ProjectionPoint: Sendable {
     public var ranks: Int
+    public var algorithm: AllreduceAlgorithm  // the one priced at this world size
     public var computeSeconds: Double      // per step, per rank
     public var allreduceSeconds: Double    // per step
     public var stepSeconds: Double { computeSeconds + allreduceSeconds }
@@ -78,22 +90,25 @@ public struct ProjectionPoint: Sendable {
     public var efficiency: Double          // computeSeconds / stepSeconds, in (0, 1]
 }
 
-/// Weak scaling of one model on one network: fixed per-rank batch, flat allreduce after backward.
+/// Weak scaling of one model on one network: fixed per-rank batch, one allreduce after backward.
 public struct ScalingProjection: Sendable {
     public var modelName: String
     public var parameters: Int
     public var compute: ComputeCost
     public var batchPerRank: Int
     public var network: NetworkAssumption
+    public var choice: AllreduceChoice
 
     public static let projectedRanks = [8, 16, 32, 64, 128, 256, 512, 1024]
 
-    public init(modelName: String, parameters: Int, compute: ComputeCost, batchPerRank: Int, network: NetworkAssumption) {
+    public init(modelName: String, parameters: Int, compute: ComputeCost, batchPerRank: Int, network: NetworkAssumption,
+                choice: AllreduceChoice = .mpiDefault) {
         self.modelName = modelName
         self.parameters = parameters
         self.compute = compute
         self.batchPerRank = batchPerRank
         self.network = network
+        self.choice = choice
     }
 
     /// 4 bytes per parameter: the Float gradient the allreduce sums.
@@ -101,8 +116,9 @@ public struct ScalingProjection: Sendable {
 
     public func point(ranks: Int) -> ProjectionPoint {
         let c = Double(batchPerRank) * compute.secondsPerImage
-        let a = network.model.seconds(bytes: gradientBytes, ranks: ranks)
-        return ProjectionPoint(ranks: ranks, computeSeconds: c, allreduceSeconds: a,
+        let algorithm = choice.algorithm(bytes: 4 * parameters, ranks: ranks)
+        let a = allreduceSeconds(algorithm, bytes: 4 * parameters, ranks: ranks, network: network)
+        return ProjectionPoint(ranks: ranks, algorithm: algorithm, computeSeconds: c, allreduceSeconds: a,
                                imagesPerSecond: Double(ranks * batchPerRank) / (c + a), efficiency: c / (c + a))
     }
 
@@ -121,10 +137,10 @@ public func projectionReport(_ groups: [[ScalingProjection]], ranks: [Int] = Sca
         out += "\(first.modelName): \(grouped(first.parameters)) parameters = \(grouped(Int(first.gradientBytes))) gradient bytes per step; "
         out += "\(first.batchPerRank) images per rank per step (weak scaling)\n"
         out += String(format: "compute %.4f ms/image (%@)\n", 1000 * first.compute.secondsPerImage, first.compute.source)
-        out += "ranks" + group.map { alignRight($0.network.name, 36) }.joined() + "\n"
-        out += "     " + group.map { _ in alignRight("allreduce ms  images/s   eff", 36) }.joined() + "\n"
+        out += "ranks          algorithm" + group.map { alignRight($0.network.name, 36) }.joined() + "\n"
+        out += "                        " + group.map { _ in alignRight("allreduce ms  images/s   eff", 36) }.joined() + "\n"
         for p in ranks {
-            out += alignRight("\(p)", 5) + group.map { proj -> String in
+            out += alignRight("\(p)", 5) + alignRight(first.point(ranks: p).algorithm.rawValue, 19) + group.map { proj -> String in
                 let q = proj.point(ranks: p)
                 return alignRight(String(format: "%12.3f %9.0f %5.1f%%", 1000 * q.allreduceSeconds, q.imagesPerSecond, 100 * q.efficiency), 36)
             }.joined() + "\n"
@@ -135,7 +151,11 @@ public func projectionReport(_ groups: [[ScalingProjection]], ranks: [Int] = Sca
         }
         out += "\n"
     }
-    out += "Model: step = batch x compute/image + 2(p-1)·alpha + 2(p-1)/p · 4·params · beta; flat allreduce, not overlapped.\n"
+    let choice = groups.first?.first?.choice ?? .mpiDefault
+    out += "Model: step = batch x compute/image + one allreduce of 4·params bytes, not overlapped; algorithm: "
+    out += choice == .mpiDefault ? "Open MPI 4.1.4 coll/tuned's fixed choice at each p" : "\(choice.name), forced"
+    out += "; costs alpha-beta-gamma after Thakur, Rabenseifner & Gropp 2005 (docs/scaling.md). "
+    out += "The ring-only bound is --algorithm ring.\n"
     return out
 }
 

@@ -1,7 +1,8 @@
 // The ring-allreduce cost model T(n) = 2(p-1)·alpha + 2(p-1)/p · n · beta (Patarasuk & Yuan 2009;
 // Thakur et al. 2005): 2(p-1) steps of latency alpha, each rank sending 2(p-1)/p · n bytes at beta
 // seconds per byte. And the least-squares fit of alpha and beta from measured allreduce times at
-// one world size. Leaves out contention, the reduction's own arithmetic and tree/hierarchical algorithms.
+// one world size, for the algorithm that ran them (AllreduceAlgorithm's terms; Open MPI's choice per
+// size for "default"): the reduction's gamma is not separated, beta holds it. Leaves out contention.
 
 import Core
 import Foundation
@@ -47,56 +48,74 @@ public struct AllreduceSample: Sendable, Equatable {
     }
 }
 
-/// alpha and beta fitted to samples measured at world size `ranks`, with how well they fit.
+/// alpha and beta fitted to samples measured at world size `ranks` with `algorithm`, with how well they fit.
 public struct RingFit: Sendable {
     public var model: RingModel
     public var ranks: Int
+    public var algorithm: AllreduceChoice
     public var samples: [AllreduceSample]
     /// Root mean square of (model - measured) / measured over the samples.
     public var rmsRelativeResidual: Double
 
-    /// Fits T(n) = A + B·n with A = 2(p-1)·alpha, B = 2(p-1)/p·beta by least squares on the
-    /// RELATIVE error (weights 1/T²): timings span six decades, and an unweighted fit would let the
-    /// largest messages decide everything, leaving alpha as noise. A negative intercept is clamped
-    /// to alpha = 0 (refit through the origin). Needs p >= 2 and two distinct sizes.
-    public init(samples: [AllreduceSample], ranks: Int) throws {
+    /// Fits T(n) = a(n)·alpha + b(n)·beta, with a and b the latency steps and bytes sent of the
+    /// algorithm that runs at n (ring: 2(p-1) and 2(p-1)/p·n), by least squares on the RELATIVE
+    /// error (weights 1/T²): timings span six decades, and an unweighted fit would let the largest
+    /// messages decide everything, leaving alpha as noise. A negative alpha is clamped to 0 (refit
+    /// with beta alone). Needs p >= 2 and two distinct sizes.
+    public init(samples: [AllreduceSample], ranks: Int, algorithm: AllreduceChoice = .forced(.ring)) throws {
         guard ranks >= 2 else { throw InputError("a ring fit needs at least 2 ranks (world size \(ranks))") }
         let usable = samples.filter { $0.seconds > 0 && $0.seconds.isFinite && $0.bytes > 0 }
         guard Set(usable.map(\.bytes)).count >= 2 else {
             throw InputError("a ring fit needs timings of at least 2 different message sizes (got \(usable.count))")
         }
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, t0 = 0.0, t1 = 0.0
-        for s in usable {
-            let w = 1 / (s.seconds * s.seconds), n = Double(s.bytes)
-            s0 += w; s1 += w * n; s2 += w * n * n; t0 += w * s.seconds; t1 += w * n * s.seconds
+        let terms = usable.map { Self.terms(algorithm, bytes: $0.bytes, ranks: ranks) }
+        var aa = 0.0, ab = 0.0, bb = 0.0, at = 0.0, bt = 0.0
+        for (s, t) in zip(usable, terms) {
+            let w = 1 / (s.seconds * s.seconds), a = t.latencySteps, b = t.bytesSent
+            aa += w * a * a; ab += w * a * b; bb += w * b * b; at += w * a * s.seconds; bt += w * b * s.seconds
         }
-        let det = s0 * s2 - s1 * s1
-        var a = (t0 * s2 - s1 * t1) / det, b = (s0 * t1 - s1 * t0) / det
-        if !(a >= 0) { a = 0; b = t1 / s2 }
-        guard b > 0, b.isFinite else {
+        let det = aa * bb - ab * ab
+        var alpha = (at * bb - ab * bt) / det, beta = (aa * bt - ab * at) / det
+        if !(alpha >= 0) { alpha = 0; beta = bt / bb }
+        guard beta > 0, beta.isFinite else {
             throw InputError("the allreduce times do not grow with the message size; no bandwidth to fit")
         }
-        let p = Double(ranks)
-        model = RingModel(alpha: a / (2 * (p - 1)), beta: b / (2 * (p - 1) / p))
+        model = RingModel(alpha: alpha, beta: beta)
         self.ranks = ranks
+        self.algorithm = algorithm
         self.samples = usable
-        let squares = usable.map { s -> Double in
-            let r = (a + b * Double(s.bytes) - s.seconds) / s.seconds
+        let squares = zip(usable, terms).map { s, t -> Double in
+            let r = (t.latencySteps * alpha + t.bytesSent * beta - s.seconds) / s.seconds
             return r * r
         }
         rmsRelativeResidual = (squares.reduce(0, +) / Double(usable.count)).squareRoot()
     }
 
-    public init(model: RingModel, ranks: Int, samples: [AllreduceSample], rmsRelativeResidual: Double) {
+    public init(model: RingModel, ranks: Int, samples: [AllreduceSample], rmsRelativeResidual: Double,
+                algorithm: AllreduceChoice = .forced(.ring)) {
         self.model = model
         self.ranks = ranks
+        self.algorithm = algorithm
         self.samples = samples
         self.rmsRelativeResidual = rmsRelativeResidual
     }
 
-    /// One line: alpha, beta, bandwidth, residual.
+    /// The latency steps and bytes sent (gamma left in beta) of the algorithm `choice` runs at `bytes`.
+    static func terms(_ choice: AllreduceChoice, bytes: Int, ranks: Int) -> CostTerms {
+        let algorithm = choice.algorithm(bytes: bytes, ranks: ranks)
+        return (algorithm.terms(bytes: Double(bytes), ranks: ranks) ?? AllreduceAlgorithm.ring.terms(bytes: Double(bytes), ranks: ranks))
+            ?? .zero
+    }
+
+    /// The fitted model's seconds for one allreduce of `bytes` at the fit's world size and algorithm.
+    public func modelSeconds(bytes: Int) -> Double {
+        let t = Self.terms(algorithm, bytes: bytes, ranks: ranks)
+        return t.latencySteps * model.alpha + t.bytesSent * model.beta
+    }
+
+    /// One line: algorithm, alpha, beta, bandwidth, residual.
     public var summary: String {
-        String(format: "ring fit at world size %d: alpha %.2f us per step, beta %.4g s/byte (%.2f GB/s), rms relative residual %.1f%%",
-               ranks, model.alpha * 1e6, model.beta, model.gigabytesPerSecond, 100 * rmsRelativeResidual)
+        String(format: "%@ fit at world size %d: alpha %.2f us per step, beta %.4g s/byte (%.2f GB/s), rms relative residual %.1f%%",
+               algorithm.name, ranks, model.alpha * 1e6, model.beta, model.gigabytesPerSecond, 100 * rmsRelativeResidual)
     }
 }
