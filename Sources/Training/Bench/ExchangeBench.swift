@@ -38,12 +38,13 @@ public struct ExchangeTiming: Sendable {
     public var arrival: SampleSummary?            // seconds; nil across hosts
     public var paired: (exchange: SampleSummary, bare: SampleSummary)?   // flat only, rank 0
     public var compress = "none"                  // train.compress
-    public var wireBytes = 0                      // per rank and step: (p + 3) x 4, or p x 2 + 12 compressed
+    public var wireBytes: Int                     // per rank and step: (p + 3) x 4 (= bytes), or p x 2 + 12 compressed
 
     public init(strategy: String, bytes: Int, exchange: SampleSummary, bare: SampleSummary, arrival: SampleSummary?,
                 paired: (exchange: SampleSummary, bare: SampleSummary)?) {
         self.strategy = strategy; self.bytes = bytes; self.exchange = exchange; self.bare = bare
         self.arrival = arrival; self.paired = paired
+        wireBytes = bytes
     }
 
     public var ratio: Double { exchange.median / bare.median }
@@ -51,10 +52,9 @@ public struct ExchangeTiming: Sendable {
 
     public func text() -> String {
         let b = "bare MPI_Allreduce of \(grouped(bytes)) B"
-        var out = String(format: "exchange (%@, %@ gradients): %@ B per step on the wire\n", strategy,
-                         compress == "none" ? "fp32" : compress, grouped(wireBytes))
-        out += String(format: "exchange (%@): median %.1f us (mean %.1f, p90 %.1f) vs %@ %.1f us = %.2fx\n",
+        var out = String(format: "exchange (%@): median %.1f us (mean %.1f, p90 %.1f) vs %@ %.1f us = %.2fx\n",
                          strategy, 1e6 * exchange.median, 1e6 * exchange.mean, 1e6 * exchange.p90, b, 1e6 * bare.median, ratio)
+        out += "  gradients as \(compress == "none" ? "fp32" : compress): \(grouped(wireBytes)) B per rank and step on the wire\n"
         if let paired, let pairedRatio {
             out += String(format: "  steps alternating with a %@ after backward: exchange %.1f us vs %.1f us = %.2fx\n",
                           b, 1e6 * paired.exchange.median, 1e6 * paired.bare.median, pairedRatio)
