@@ -24,7 +24,7 @@ public enum HalfFormat: String, Sendable, CaseIterable {
     @inline(__always)
     public func decode(_ h: UInt16) -> Float {
         switch self {
-        case .fp16: return Float(Float16(bitPattern: h))
+        case .fp16: return decodeFP16(h)
         case .bf16: return Float(bitPattern: UInt32(h) << 16)
         }
     }
@@ -44,7 +44,7 @@ public enum HalfFormat: String, Sendable, CaseIterable {
     /// Decodes `count` 16-bit values from `source` into `destination`.
     public func decode(_ source: UnsafePointer<UInt16>, into destination: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
-        case .fp16: for i in 0..<count { destination[i] = Float(Float16(bitPattern: source[i])) }
+        case .fp16: for i in 0..<count { destination[i] = decodeFP16(source[i]) }
         case .bf16: for i in 0..<count { destination[i] = Float(bitPattern: UInt32(source[i]) << 16) }
         }
     }
@@ -54,7 +54,7 @@ public enum HalfFormat: String, Sendable, CaseIterable {
         switch self {
         case .fp16:
             for i in 0..<count {
-                destination[i] = encodeFP16(Float(Float16(bitPattern: source[i])) + Float(Float16(bitPattern: destination[i])))
+                destination[i] = encodeFP16(decodeFP16(source[i]) + decodeFP16(destination[i]))
             }
         case .bf16:
             for i in 0..<count {
@@ -66,17 +66,37 @@ public enum HalfFormat: String, Sendable, CaseIterable {
     /// The largest finite value of the format.
     public var greatestFinite: Float {
         switch self {
-        case .fp16: return Float(Float16.greatestFiniteMagnitude)
+        case .fp16: return 65504
         case .bf16: return Float(bitPattern: 0x7F7F_0000)
         }
     }
 }
 
+// fp16 in integer and fp32 operations only, without branches, so the loops over a gradient
+// buffer vectorise (Swift's Float16 conversion is a library call per element here, ~7x slower);
+// after F. Giesen's float_to_half_fast3_rtne and half_to_float. Tests compare both with Float16.
 @inline(__always)
 private func encodeFP16(_ x: Float) -> UInt16 {
-    let h = Float16(x)                              // IEEE conversion: nearest even, overflow to inf
-    if h.isInfinite && x.isFinite { return x < 0 ? 0xFBFF : 0x7BFF }   // clamp to -+65504
-    return h.bitPattern
+    let bits = x.bitPattern
+    let sign = UInt16(truncatingIfNeeded: bits >> 16) & 0x8000
+    let a = bits & 0x7FFF_FFFF                                     // |x|
+    // |x| < 2^-14 (fp16 subnormal or zero): adding 0.5 lets the fp32 adder round at 2^-24
+    let subnormal = (Float(bitPattern: a) + 0.5).bitPattern &- Float(0.5).bitPattern
+    // normal: rebias the exponent (-112 << 23), round the 13 dropped bits to nearest even
+    let normal = (a &+ 0xC800_0FFF &+ ((a >> 13) & 1)) >> 13
+    let finite = min(a < 113 << 23 ? subnormal : normal, 0x7BFF)  // rounding up to inf: clamp to 65504
+    let large: UInt32 = a > 0x7F80_0000 ? 0x7E00 : a == 0x7F80_0000 ? 0x7C00 : 0x7BFF   // NaN, inf, >= 2^16
+    return UInt16(truncatingIfNeeded: a >= 143 << 23 ? large : finite) | sign
+}
+
+@inline(__always)
+private func decodeFP16(_ h: UInt16) -> Float {
+    let hb = UInt32(h)
+    let shifted = (hb & 0x7FFF) << 13                               // exponent and mantissa in place
+    let exponent = shifted & (0x7C00 << 13)
+    let normal = shifted &+ (112 << 23) &+ (exponent == 0x7C00 << 13 ? 112 << 23 : 0)   // inf/NaN: exponent 255
+    let subnormal = (Float(bitPattern: shifted &+ (113 << 23)) - Float(bitPattern: 113 << 23)).bitPattern
+    return Float(bitPattern: (exponent == 0 ? subnormal : normal) | (hb & 0x8000) << 16)
 }
 
 @inline(__always)

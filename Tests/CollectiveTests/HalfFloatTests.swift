@@ -1,4 +1,5 @@
-// HalfFormat (train.compress's wire formats): every 16-bit pattern survives decode -> encode, fp32
+// HalfFormat (train.compress's wire formats): fp16 agrees with Swift's Float16 (decode of every
+// pattern, encode of 4M fp32 patterns); every 16-bit pattern survives decode -> encode, fp32
 // values round to the NEAREST 16-bit value with ties to even (checked against neighbours, not
 // against the conversion itself), finite overflow clamps to the largest finite value while inf and
 // NaN stay, and the 16-bit sums on ThreadCommunicator at 2 and 4 ranks: at 2 ranks exactly the
@@ -20,6 +21,30 @@ final class HalfFloatTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// fp16's branch-free conversions against Swift's Float16 (IEEE conversion, overflow to inf,
+    /// which HalfFormat clamps when the input was finite): every 16-bit pattern decoded, and
+    /// 4 million fp32 patterns (all exponents, then fp16's range) encoded.
+    func testFP16MatchesFloat16() {
+        for bits in 0...UInt16.max {
+            let want = Float(Float16(bitPattern: bits)), got = HalfFormat.fp16.decode(bits)
+            XCTAssertTrue(want.bitPattern == got.bitPattern || want.isNaN && got.isNaN, "decode \(bits): \(got), Float16 \(want)")
+        }
+        var state: UInt64 = 12345, mismatches = 0
+        for k in 0..<4_000_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let random = UInt32(truncatingIfNeeded: state >> 32)
+            let x = Float(bitPattern: k < 2_000_000 ? random : random & 0x87FF_FFFF | 0x3000_0000)
+            let reference = Float16(x)
+            let want = reference.isInfinite && x.isFinite ? (x < 0 ? 0xFBFF : 0x7BFF) : reference.bitPattern
+            let got = HalfFormat.fp16.encode(x)
+            if !(got == want || x.isNaN && Float16(bitPattern: got).isNaN) {
+                mismatches += 1
+                if mismatches <= 5 { XCTFail("encode \(x): bits \(got), Float16 \(want)") }
+            }
+        }
+        XCTAssertEqual(mismatches, 0)
     }
 
     func testRoundsToNearestTiesToEven() {
