@@ -1,7 +1,7 @@
 // ThreadCommunicator: rank r's Communicator in a ThreadWorld (ThreadWorld.swift explains the
 // rendezvous): sums (fp32, fp64, int64, and 16-bit floats combined as HalfFormat.add) in P chunks
-// in rank order, root-only reduce, broadcasts, byte gathers, the
-// barrier and the stall check, every call checked against the other ranks' operation and count.
+// in rank order, root-only reduce, broadcasts, byte gathers, the barrier and the stall check,
+// every call checked against the other ranks' operation and count.
 
 #if canImport(Glibc)
 import Glibc

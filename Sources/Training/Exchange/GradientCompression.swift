@@ -7,7 +7,8 @@
 //   residual  (P) Float    train.compress_feedback only: g + r - decode(encode(g + r)), this rank's
 //                          rounding error, added to the next step's gradient before rounding
 //                          (starts at zero; not checkpointed: a resumed run starts it at zero again)
-// Ranges are of the exchange buffer's whole (P + 3) floats; their part below P is gradients.
+// Ranges are of the exchange buffer's whole (P + 3) floats; encode and decode act on their part
+// below P (the gradients) only.
 
 import Core
 import NN
@@ -55,9 +56,10 @@ public final class GradientCompressor {
         UnsafeMutableBufferPointer(rebasing: wire[range])
     }
 
-    /// Rounds the gradients of `range` into the wire (with feedback: gradient + residual, keeping
+    /// Rounds the gradients of `range` (its part below P) into the wire (with feedback: gradient + residual, keeping
     /// the new residual).
     public func encode(_ range: Range<Int>) {
+        let range = gradientPart(range)
         guard !range.isEmpty else { return }
         let g = buffer.gradients.baseAddress! + range.lowerBound, w = wire.baseAddress! + range.lowerBound
         guard let residual else {
@@ -77,6 +79,7 @@ public final class GradientCompressor {
 
     /// Widens the (summed) wire of `range` back into the gradients.
     public func decode(_ range: Range<Int>) {
+        let range = gradientPart(range)
         guard !range.isEmpty else { return }
         format.decode(wire.baseAddress! + range.lowerBound, into: buffer.gradients.baseAddress! + range.lowerBound,
                       count: range.count)
