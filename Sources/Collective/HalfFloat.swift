@@ -72,9 +72,10 @@ public enum HalfFormat: String, Sendable, CaseIterable {
     }
 }
 
-// fp16 in integer and fp32 operations only, without branches, so the loops over a gradient
-// buffer vectorise (Swift's Float16 conversion is a library call per element here, ~7x slower);
-// after F. Giesen's float_to_half_fast3_rtne and half_to_float. Tests compare both with Float16.
+// fp16 in integer and fp32 operations only, selects instead of branches (Swift's Float16
+// conversion is a library call per element on x86-64 without F16C: encoding and decoding 61,706
+// values took 1.9 ms that way, 0.27 ms this way, on this 2-core machine under load); after
+// F. Giesen's float_to_half_fast3_rtne and half_to_float. Tests compare both with Float16.
 @inline(__always)
 private func encodeFP16(_ x: Float) -> UInt16 {
     let bits = x.bitPattern
