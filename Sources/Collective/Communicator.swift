@@ -23,6 +23,15 @@ public protocol Communicator: AnyObject {
     /// Element-wise sum onto `root` only (the parameter-server pattern); other ranks' buffers are
     /// left as they were.
     func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int)
+    /// Element-wise sum of 16-bit floats in `format` (train.compress), in place on every rank.
+    /// Each combine of two ranks' values is `format.add`: widen to fp32, add, round once (nearest
+    /// even, finite overflow clamped; HalfFloat.swift). At 2 ranks the result is exactly the fp32
+    /// sum of the two inputs rounded once; with more ranks each of the size - 1 combines rounds,
+    /// in the backend's order (MPI's algorithm; threads: rank order), and every rank gets the same bits.
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat)
+    /// The 16-bit sum (as `allreduceSum(_:format:)`) onto `root` only; other ranks' buffers are
+    /// left as they were.
+    func reduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat, root: Int)
     /// Element-wise maximum across ranks, in place.
     func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>)
     /// Copies `root`'s buffer into every rank's buffer (same count on every rank).
@@ -42,6 +51,8 @@ public protocol Communicator: AnyObject {
     /// Starts an in-place sum across ranks without waiting for it. The buffer must stay alive and
     /// untouched until `wait` returns; every rank must start its reductions in the same order.
     func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingReduction
+    /// The non-blocking `allreduceSum(_:format:)`, under the same rules as the Float one.
+    func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat) -> PendingReduction
     /// Blocks until `pending` has completed; waiting again is a no-op.
     func wait(_ pending: PendingReduction)
 

@@ -21,6 +21,10 @@ public final class LocalCommunicator: Communicator {
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) {}
     public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) { checkRoot(root, "reduceSum") }
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat) {}
+    public func reduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat, root: Int) {
+        checkRoot(root, "reduceSum")
+    }
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
         checkRoot(root, "broadcast")
@@ -43,6 +47,10 @@ public final class LocalCommunicator: Communicator {
     }
 
     public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingReduction {
+        PendingReduction(state: nil)
+    }
+
+    public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat) -> PendingReduction {
         PendingReduction(state: nil)
     }
 

@@ -2,6 +2,8 @@
 // calls MPI. Errors come back as codes (MPI_ERRORS_RETURN); every code is checked and a failure
 // takes the job down with the call's name and MPI_Error_string. MPI counts are Int32, so buffers
 // longer than `maxCountPerCall` elements go in chunks. Leaves out sub-communicators and threads.
+// 16-bit sums (train.compress) travel as MPI_UINT16_T under a user-defined, commutative op per
+// format (MPI_Op_create, made in init): widen to fp32, add, round back (HalfFormat.add).
 
 import Core
 import CMPI
@@ -44,7 +46,20 @@ public final class MPICommunicator: Communicator {
         size = Int(n)
         arrivalSlots = .allocate(capacity: max(size, 1))
         arrivalLate = .allocate(capacity: max(size, 1))
+        try mpiThrowing(MPI_Op_create({ source, destination, count, _ in
+            HalfFormat.fp16.accumulate(source!.assumingMemoryBound(to: UInt16.self),
+                                       into: destination!.assumingMemoryBound(to: UInt16.self), count: Int(count!.pointee))
+        }, 1, &fp16SumOp), "MPI_Op_create")
+        try mpiThrowing(MPI_Op_create({ source, destination, count, _ in
+            HalfFormat.bf16.accumulate(source!.assumingMemoryBound(to: UInt16.self),
+                                       into: destination!.assumingMemoryBound(to: UInt16.self), count: Int(count!.pointee))
+        }, 1, &bf16SumOp), "MPI_Op_create")
     }
+
+    /// The user-defined sums of 16-bit floats, one per format; freed in finalize.
+    private var fp16SumOp: MPI_Op? = cmpi_op_null()
+    private var bf16SumOp: MPI_Op? = cmpi_op_null()
+    private func sumOp(_ format: HalfFormat) -> MPI_Op? { format == .fp16 ? fp16SumOp : bf16SumOp }
 
     deinit {
         // A rank's last announcement may still be in flight from arrivalSlots: complete it first
@@ -75,16 +90,28 @@ public final class MPICommunicator: Communicator {
         allreduce(buffer, cmpi_double(), cmpi_op_max())
     }
 
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat) {
+        allreduce(buffer, cmpi_uint16(), sumOp(format))
+    }
+
     public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
+        reduce(buffer, cmpi_float(), cmpi_op_sum(), root: root)
+    }
+
+    public func reduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat, root: Int) {
+        reduce(buffer, cmpi_uint16(), sumOp(format), root: root)
+    }
+
+    private func reduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ type: MPI_Datatype, _ op: MPI_Op?, root: Int) {
         checkRoot(root, "reduceSum")
         guard let base = buffer.baseAddress else { return }
         forEachChunk(buffer.count) { offset, count in
             let send: UnsafeRawPointer? = rank == root ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(base + offset)
-            check(MPI_Reduce(send, base + offset, count, cmpi_float(), cmpi_op_sum(), Int32(root), comm), "MPI_Reduce")
+            check(MPI_Reduce(send, base + offset, count, type, op, Int32(root), comm), "MPI_Reduce")
         }
     }
 
-    private func allreduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ type: MPI_Datatype, _ op: MPI_Op) {
+    private func allreduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ type: MPI_Datatype, _ op: MPI_Op?) {
         guard let base = buffer.baseAddress else { return }
         forEachChunk(buffer.count) { offset, count in
             check(MPI_Allreduce(cmpi_in_place(), base + offset, count, type, op, comm), "MPI_Allreduce")
@@ -92,11 +119,19 @@ public final class MPICommunicator: Communicator {
     }
 
     public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingReduction {
+        startAllreduce(buffer, cmpi_float(), cmpi_op_sum())
+    }
+
+    public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat) -> PendingReduction {
+        startAllreduce(buffer, cmpi_uint16(), sumOp(format))
+    }
+
+    private func startAllreduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ type: MPI_Datatype, _ op: MPI_Op?) -> PendingReduction {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return PendingReduction(state: nil) }
         let requests = RequestSet()
         forEachChunk(buffer.count) { offset, count in
             var request: MPI_Request? = cmpi_request_null()
-            check(MPI_Iallreduce(cmpi_in_place(), base + offset, count, cmpi_float(), cmpi_op_sum(), comm,
+            check(MPI_Iallreduce(cmpi_in_place(), base + offset, count, type, op, comm,
                                  &request), "MPI_Iallreduce")
             requests.handles.append(request)
         }
@@ -222,6 +257,8 @@ public final class MPICommunicator: Communicator {
         check(MPI_Finalized(&finalized), "MPI_Finalized")
         guard finalized == 0 else { return }
         if rank != 0, size > 1 { check(MPI_Wait(&arrivalRequests[0], cmpi_status_ignore()), "MPI_Wait") }
+        check(MPI_Op_free(&fp16SumOp), "MPI_Op_free")
+        check(MPI_Op_free(&bf16SumOp), "MPI_Op_free")
         check(MPI_Finalize(), "MPI_Finalize")
     }
 

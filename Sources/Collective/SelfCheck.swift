@@ -1,7 +1,8 @@
 // collectiveSelfCheck: every collective against closed-form results of rank-dependent inputs —
 // sums (odd and > 1M elements), max, broadcasts from the first and last rank, variable-length bytes
-// and records, non-blocking sums. Values are small multiples of 1/8, so float sums are exact in any
-// order. On MPI it runs again with tiny chunks to exercise the Int32-count chunking paths.
+// and records, non-blocking sums, 16-bit (fp16, bf16) sums. Values are small multiples of 1/8, so
+// float sums are exact in any order; the 16-bit sums also check values that need rounding: at 2
+// ranks the one rounded fp32 sum, at any size the same bits on every rank. On MPI it runs again with tiny chunks to exercise the Int32-count chunking paths.
 
 import Core
 
@@ -57,6 +58,7 @@ private final class SelfCheck {
         allgatherBytes(scale: 3)
         allgatherBytes(scale: 1001)
         nonBlocking([7, 1001, 0, large / 4])
+        for format in HalfFormat.allCases { for n in [0, 7, large] { halfSums(n, format) } }
         helpers()
         comm.barrier()
     }
@@ -138,6 +140,43 @@ private final class SelfCheck {
             expectElements("startAllreduceSum vs allreduceSum", a) { b[$0] }
             a.deallocate()
             b.deallocate()
+        }
+    }
+
+    /// allreduceSum, reduceSum (onto the last rank) and startAllreduceSum of 16-bit floats.
+    func halfSums(_ n: Int, _ format: HalfFormat) {
+        let name = "16-bit \(format.rawValue) sum"
+        // exact in any order: multiples of 1/8 below 64 x P (11 significant bits at most for fp16's
+        // 11-bit significand, 8 for bf16's: i % 7 keeps them small)
+        func exact(_ i: Int, _ q: Int) -> Float { Float(i % 7) + 0.5 * Float(q) }
+        withBuffer(n, { i in format.encode(exact(i, r)) }) { buffer in
+            comm.allreduceSum(buffer, format: format)
+            expectElements("allreduceSum(\(name))", buffer) { i in format.encode(Float(P * (i % 7)) + 0.25 * Float(P * (P - 1))) }
+        }
+        withBuffer(n, { i in format.encode(exact(i, r)) }) { buffer in
+            comm.reduceSum(buffer, format: format, root: P - 1)
+            expectElements("reduceSum(\(name), root \(P - 1))", buffer) { i in
+                format.encode(r == P - 1 ? Float(P * (i % 7)) + 0.25 * Float(P * (P - 1)) : exact(i, r))
+            }
+        }
+        withBuffer(n, { i in format.encode(exact(i, r)) }) { buffer in
+            let pending = comm.startAllreduceSum(buffer, format: format)
+            comm.wait(pending)
+            expectElements("startAllreduceSum(\(name))", buffer) { i in format.encode(Float(P * (i % 7)) + 0.25 * Float(P * (P - 1))) }
+        }
+        // values that need rounding (and, for fp16, a sum past 65504 every 101st element, clamped)
+        func rounded(_ i: Int, _ q: Int) -> UInt16 {
+            format.encode(i % 101 == 0 ? 40_000 : Float(i % 97) * 1.0013 + Float(q) * 0.3071)
+        }
+        withBuffer(n, { i in rounded(i, r) }) { buffer in
+            comm.allreduceSum(buffer, format: format)
+            if P == 2 { expectElements("allreduceSum(\(name)) at 2 ranks", buffer) { i in format.add(rounded(i, 0), rounded(i, 1)) } }
+            let bits = UnsafeMutableRawBufferPointer(buffer)
+            let root = comm.broadcast(bytes: Array(bits), root: 0)
+            expect(root.elementsEqual(bits), "allreduceSum(\(name)) gave rank \(r) other bits than rank 0")
+            if format == .fp16, P > 1, n > 0 {
+                expect(buffer[0] == 0x7BFF, "allreduceSum(\(name)) of 40000 on \(P) ranks gave bits \(buffer[0]), not 65504 (clamped)")
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 // ThreadCommunicator: rank r's Communicator in a ThreadWorld (ThreadWorld.swift explains the
-// rendezvous): sums in P chunks in rank order, root-only reduce, broadcasts, byte gathers, the
-// barrier and the stall check, every call checked against the other ranks' operation and count.
+// rendezvous): sums (fp32, fp64, int64, and 16-bit floats combined as HalfFormat.add) in P chunks
+// in rank order, root-only reduce, broadcasts, byte gathers, the barrier and the stall check,
+// every call checked against the other ranks' operation and count.
 
 #if canImport(Glibc)
 import Glibc
@@ -44,17 +45,30 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         allreduce(buffer, .maxDouble) { Swift.max($0, $1) }
     }
 
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat) {
+        allreduce(buffer, .sumHalf(format), format.add)
+    }
+
     public func reduceSum(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) {
-        checkRoot(root, .reduceFloat)
+        reduce(buffer, .reduceFloat, root: root, combine: +)
+    }
+
+    public func reduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat, root: Int) {
+        reduce(buffer, .reduceHalf(format), root: root, combine: format.add)
+    }
+
+    private func reduce<T>(_ buffer: UnsafeMutableBufferPointer<T>, _ operation: CollectiveOperation, root: Int,
+                           combine: (T, T) -> T) {
+        checkRoot(root, operation)
         guard size > 1 else { return }
-        post(.reduceFloat, buffer, root: root)
+        post(operation, buffer, root: root)
         world.barrier(rank: rank)
         checkAgreement()
         // Rank r sums chunk r of every buffer into chunk r of root's buffer; no other rank touches it.
         let n = buffer.count
         if n > 0 {
-            let destination = world.addresses[root]!.assumingMemoryBound(to: Float.self)
-            combineChunk(of: n, into: destination, combine: +)
+            let destination = world.addresses[root]!.assumingMemoryBound(to: T.self)
+            combineChunk(of: n, into: destination, combine: combine)
         }
         world.barrier(rank: rank)
     }
@@ -103,6 +117,11 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
     /// Eager: sums at once (blocking) and returns a completed reduction; see the file header.
     public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingReduction {
         allreduceSum(buffer)
+        return completed
+    }
+
+    public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<UInt16>, format: HalfFormat) -> PendingReduction {
+        allreduceSum(buffer, format: format)
         return completed
     }
 

@@ -253,7 +253,7 @@ public final class ThreadWorld: @unchecked Sendable {
 
 /// What a rank posted for the current collective, to check that every rank called the same one.
 enum CollectiveOperation: Equatable {
-    case none, sumFloat, sumDouble, sumInt64, maxDouble, reduceFloat, broadcastFloat, broadcastBytes, allgatherBytes
+    case none, sumFloat, sumDouble, sumInt64, sumHalf(HalfFormat), maxDouble, reduceFloat, reduceHalf(HalfFormat), broadcastFloat, broadcastBytes, allgatherBytes
 
     var name: String {
         switch self {
@@ -261,8 +261,10 @@ enum CollectiveOperation: Equatable {
         case .sumFloat: return "allreduceSum(Float)"
         case .sumDouble: return "allreduceSum(Double)"
         case .sumInt64: return "allreduceSum(Int64)"
+        case .sumHalf(let f): return "allreduceSum(UInt16, \(f.rawValue))"
         case .maxDouble: return "allreduceMax(Double)"
         case .reduceFloat: return "reduceSum(Float)"
+        case .reduceHalf(let f): return "reduceSum(UInt16, \(f.rawValue))"
         case .broadcastFloat: return "broadcast(Float)"
         case .broadcastBytes: return "broadcast(bytes:)"
         case .allgatherBytes: return "allgather(bytes:)"

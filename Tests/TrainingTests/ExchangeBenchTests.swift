@@ -103,9 +103,11 @@ final class ExchangeBenchTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("exchange (flat): median 55.0 us (mean 62.5, p90 88.0) vs bare MPI_Allreduce of 246,836 B 50.0 us = 1.10x\n"), text)
         XCTAssertTrue(text.contains("exchange 60.0 us vs 60.0 us = 1.00x"), text)
         XCTAssertTrue(text.contains("median 5.0 us"), text)
+        XCTAssertTrue(text.contains("gradients as fp32: 246,836 B per rank and step"), text)
         let json = try? JSONSerialization.jsonObject(with: Data(recordJSONText(timing.record).utf8)) as? [String: Any]
         XCTAssertEqual((json?["ratio"] as? NSNumber)?.doubleValue ?? 0, 1.1, accuracy: 1e-9)
         XCTAssertEqual(json?["bare_allreduce_bytes"] as? Int, 246_836)
+        XCTAssertEqual(json?["wire_bytes_per_step"] as? Int, 246_836, "uncompressed: the wire carries the whole buffer")
         XCTAssertEqual((json?["paired_ratio"] as? NSNumber)?.doubleValue ?? 0, 1, accuracy: 1e-9)
     }
 }

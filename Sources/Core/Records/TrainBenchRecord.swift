@@ -144,6 +144,10 @@ public struct ExchangeBenchRecord: Codable, Equatable, Sendable {
     public var ratio = Double.nan
     public var pairedExchangeUs: Double?, pairedBareAllreduceUs: Double?, pairedRatio: Double?
     public var arrivalMedianUs: Double?
+    /// train.compress ("none", "fp16", "bf16") and the bytes one rank's gradients and statistics
+    /// take on the wire per step: (p + 3) x 4, or p x 2 + 12 when compressed (0: not recorded).
+    public var compress = "none"
+    public var wireBytesPerStep = 0
 
     public init() {}
 
@@ -153,6 +157,7 @@ public struct ExchangeBenchRecord: Codable, Equatable, Sendable {
         case bareAllreduceRepeats = "bare_allreduce_repeats", ratio, pairedExchangeUs = "paired_exchange_us"
         case pairedBareAllreduceUs = "paired_bare_allreduce_us", pairedRatio = "paired_ratio"
         case arrivalMedianUs = "arrival_median_us"
+        case compress, wireBytesPerStep = "wire_bytes_per_step"
     }
 
     public init(from decoder: Decoder) throws {
@@ -168,6 +173,8 @@ public struct ExchangeBenchRecord: Codable, Equatable, Sendable {
         pairedBareAllreduceUs = try c.optionalNumber(.pairedBareAllreduceUs)
         pairedRatio = try c.optionalNumber(.pairedRatio)
         arrivalMedianUs = try c.optionalNumber(.arrivalMedianUs)
+        compress = try c.decodeIfPresent(String.self, forKey: .compress) ?? "none"
+        wireBytesPerStep = try c.decodeIfPresent(Int.self, forKey: .wireBytesPerStep) ?? 0
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -183,5 +190,7 @@ public struct ExchangeBenchRecord: Codable, Equatable, Sendable {
         try c.encodeNumber(pairedBareAllreduceUs, forKey: .pairedBareAllreduceUs)
         try c.encodeNumber(pairedRatio, forKey: .pairedRatio)
         try c.encodeNumber(arrivalMedianUs, forKey: .arrivalMedianUs)
+        try c.encode(compress, forKey: .compress)
+        try c.encode(wireBytesPerStep, forKey: .wireBytesPerStep)
     }
 }

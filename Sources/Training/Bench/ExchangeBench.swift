@@ -20,6 +20,8 @@
 //              compute, which on this 2-core machine costs up to ~2x more than back to back (any
 //              memory-bound loop does: after a 10 ms pause a 246 KB a += b takes 58 us, not 24):
 //              the pair isolates what the exchange path adds to the bare MPI_Allreduce.
+//   wire       the bytes of one rank's gradients and statistics per step: (p + 3) x 4, or with
+//              train.compress p x 2 + 12 (the bare allreduce stays the fp32 (p + 3) x 4 buffer).
 //   arrival    one host only (CLOCK_MONOTONIC is then shared): the latest t3 minus the latest t2
 //              (backward done) — what the stall check and the barrier add when no rank is late.
 
@@ -35,11 +37,14 @@ public struct ExchangeTiming: Sendable {
     public var bare: SampleSummary                // seconds, back to back
     public var arrival: SampleSummary?            // seconds; nil across hosts
     public var paired: (exchange: SampleSummary, bare: SampleSummary)?   // flat only, rank 0
+    public var compress = "none"                  // train.compress
+    public var wireBytes: Int                     // per rank and step: (p + 3) x 4 (= bytes), or p x 2 + 12 compressed
 
     public init(strategy: String, bytes: Int, exchange: SampleSummary, bare: SampleSummary, arrival: SampleSummary?,
                 paired: (exchange: SampleSummary, bare: SampleSummary)?) {
         self.strategy = strategy; self.bytes = bytes; self.exchange = exchange; self.bare = bare
         self.arrival = arrival; self.paired = paired
+        wireBytes = bytes
     }
 
     public var ratio: Double { exchange.median / bare.median }
@@ -49,6 +54,7 @@ public struct ExchangeTiming: Sendable {
         let b = "bare MPI_Allreduce of \(grouped(bytes)) B"
         var out = String(format: "exchange (%@): median %.1f us (mean %.1f, p90 %.1f) vs %@ %.1f us = %.2fx\n",
                          strategy, 1e6 * exchange.median, 1e6 * exchange.mean, 1e6 * exchange.p90, b, 1e6 * bare.median, ratio)
+        out += "  gradients as \(compress == "none" ? "fp32" : compress): \(grouped(wireBytes)) B per rank and step on the wire\n"
         if let paired, let pairedRatio {
             out += String(format: "  steps alternating with a %@ after backward: exchange %.1f us vs %.1f us = %.2fx\n",
                           b, 1e6 * paired.exchange.median, 1e6 * paired.bare.median, pairedRatio)
@@ -73,6 +79,8 @@ public struct ExchangeTiming: Sendable {
         r.pairedBareAllreduceUs = paired.map { 1e6 * $0.bare.median }
         r.pairedRatio = pairedRatio
         r.arrivalMedianUs = arrival.map { 1e6 * $0.median }
+        r.compress = compress
+        r.wireBytesPerStep = wireBytes
         return r
     }
 }
@@ -98,9 +106,13 @@ func measureExchange(trainer: Trainer, comm: Communicator, clocks: ExchangeRecor
         paired = (SampleSummary(gatherClocks(alternate, comm: comm).exchange),
                   SampleSummary(comm.allgather(alternate.bareSeconds)[0]))
     }
-    return ExchangeTiming(strategy: trainer.config.train.allreduce.rawValue, bytes: floats * 4,
-                          exchange: SampleSummary(timed.exchange), bare: SampleSummary(bare),
-                          arrival: oneHost ? SampleSummary(timed.arrival) : nil, paired: paired)
+    var timing = ExchangeTiming(strategy: trainer.config.train.allreduce.rawValue, bytes: floats * 4,
+                                exchange: SampleSummary(timed.exchange), bare: SampleSummary(bare),
+                                arrival: oneHost ? SampleSummary(timed.arrival) : nil, paired: paired)
+    let compress = trainer.config.train.compress
+    timing.compress = compress?.rawValue ?? "none"
+    timing.wireBytes = compress == nil ? floats * 4 : trainer.network.parameterCount * 2 + ExchangeBuffer.statisticsCount * 4
+    return timing
 }
 
 /// Every rank's clock readings gathered into per-step figures (every rank gets them): rank 0's

@@ -9,6 +9,7 @@ extension RunConfig {
     public static let trainKeys = ["epochs", "batch_size", "lr", "momentum", "nesterov", "weight_decay",
                                    "schedule", "warmup_epochs", "max_steps", "scale_lr", "eval_batch",
                                    "stall_warning_s", "allreduce", "bucket_mb", "micro_batch", "accumulate",
+                                   "compress", "compress_feedback",
                                    "optimizer", "betas", "eps", "label_smoothing", "eval_every"]
     public static let checkpointKeys = ["every_steps", "keep"]
     /// data.normalize as a map.

@@ -16,11 +16,16 @@
 //   label_smoothing: 0                in [0, 1), PyTorch's CrossEntropyLoss(label_smoothing=);
 //                                     softmax models only
 //   eval_every: 1                     epochs between evaluations; 0 = only after the last epoch
+//   compress: none                    gradient wire format: none | fp16 | bf16 (16-bit values
+//                                     summed in fp32, Collective/HalfFloat.swift); not with exact
+//   compress_feedback: false          error feedback: each rank adds its last rounding residual
+//                                     to the next step's gradient before rounding (needs compress)
 
 import Core
 import Foundation
 import NN
 import Datasets
+import Collective
 
 public struct RunConfig {
     public struct DataConfig: Equatable {
@@ -58,6 +63,10 @@ public struct RunConfig {
         /// Micro-steps of batch_size per exchange (gradient accumulation, as PyTorch's no_sync):
         /// one rank at batch b x K computes the update of K ranks at batch b.
         public var accumulate = 1
+        /// train.compress: the gradients' 16-bit wire format (nil: fp32, `none`).
+        public var compress: HalfFormat? = nil
+        /// train.compress_feedback: carry each rank's rounding residual into its next step.
+        public var compressFeedback = false
         public var optimizer: OptimizerKind = .sgd
         public var beta1 = 0.9, beta2 = 0.999       // betas: [beta1, beta2]
         public var eps = 1e-8
@@ -267,6 +276,18 @@ public struct RunConfig {
             }
             if let v = tm["micro_batch"] { tc.microBatch = try v.positiveInt() }
             if let v = tm["accumulate"] { tc.accumulate = try v.positiveInt() }
+            if let v = tm["compress"] {
+                let s = try v.string()
+                guard s == "none" || HalfFormat(rawValue: s) != nil else { throw v.fail("none, fp16 or bf16") }
+                tc.compress = HalfFormat(rawValue: s)
+            }
+            if let v = tm["compress_feedback"] {
+                tc.compressFeedback = try v.bool()
+                if tc.compressFeedback && tc.compress == nil { throw v.fail("false unless train.compress is fp16 or bf16 (there is no rounding to feed back)") }
+            }
+            if let f = tc.compress, tc.allreduce == .exact {
+                throw (tm["compress"] ?? t).fail("none with train.allreduce: exact (exact sums fixed-point integers to be bit-identical at any world size; \(f.rawValue) rounding would break that), or another train.allreduce")
+            }
             // samples per rank and step are counted in Int32 (sample IDs) and multiplied by the
             // world size: keep them far from overflow
             if tc.batchSize > 1 << 24 { throw (tm["batch_size"] ?? t).fail("a batch size of at most \(1 << 24)") }

@@ -2,7 +2,9 @@
 // last to first (backward's order), so the tail bucket holds the statistics. During the step's
 // LAST backward, as soon as a bucket's lowest layer is done its non-blocking allreduce starts and
 // overlaps the rest of backward; `exchange` waits for all of them. (With train.accumulate > 1 the
-// earlier micro-steps only accumulate: their gradients are not final.)
+// earlier micro-steps only accumulate: their gradients are not final.) With train.compress a
+// bucket's gradients are rounded into 16 bits when it starts and widened after `exchange`'s waits;
+// the tail bucket's 3 statistics go in an fp32 reduction of their own.
 
 import Core
 import NN
@@ -18,7 +20,7 @@ final class BucketedExchange: ExchangeStrategy {
     init(_ parts: ExchangeParts, bucketBytes: Int) {
         self.parts = parts
         planBuckets(bytes: bucketBytes)
-        pending.reserveCapacity(buckets.count)
+        pending.reserveCapacity(buckets.count + 1)   // + the statistics' own reduction when compressed
         parts.network.afterLayerBackward = { [unowned self] i in self.layerFinished(i) }
     }
 
@@ -44,7 +46,18 @@ final class BucketedExchange: ExchangeStrategy {
     private func layerFinished(_ i: Int) {
         guard armed else { return }
         for b in buckets where b.lowestLayer == i {
-            pending.append(parts.comm.startAllreduceSum(parts.buffer.span(b.range)))
+            guard let compressor = parts.compressor else {
+                pending.append(parts.comm.startAllreduceSum(parts.buffer.span(b.range)))
+                continue
+            }
+            let gradients = compressor.gradientPart(b.range)
+            if !gradients.isEmpty {
+                compressor.encode(gradients)
+                pending.append(parts.comm.startAllreduceSum(compressor.wireSpan(gradients), format: compressor.format))
+            }
+            if b.range.upperBound > parts.buffer.parameterCount {
+                pending.append(parts.comm.startAllreduceSum(parts.buffer.statisticsSpan))
+            }
         }
     }
 
@@ -60,6 +73,7 @@ final class BucketedExchange: ExchangeStrategy {
     func exchange(_ passes: BatchPasses, lr: Float) {
         for r in pending { parts.comm.wait(r) }
         pending.removeAll(keepingCapacity: true)
+        parts.compressor?.decode(0 ..< parts.buffer.parameterCount)
     }
 
     func update(lr: Float) { parts.applySummedGradients(lr: lr) }

@@ -6,7 +6,9 @@
 //                       world size
 // Each owns its whole step policy between loading the batch and the next step: the passes over
 // this rank's samples, the exchange, and the update. All four give the same numbers up to float
-// rounding. The trainer calls, every step and on every rank:
+// rounding. With train.compress (fp16 | bf16) flat, bucketed and coordinator send the gradients as
+// 16-bit floats through `parts.compressor` (GradientCompression.swift); exact refuses it (RunConfig).
+// The trainer calls, every step and on every rank:
 //   computeGradients -> (observers, stall check) -> enterTogether -> exchange -> update
 
 import Core
@@ -38,6 +40,8 @@ struct ExchangeParts {
     let optimizer: Optimizer
     /// Micro-steps per exchange (train.accumulate): the summed gradient covers world x K batches.
     let accumulate: Int
+    /// train.compress: the 16-bit wire path (nil: fp32); set by makeExchangeStrategy.
+    var compressor: GradientCompressor? = nil
 
     /// The optimiser's step on the summed per-batch-mean gradients: scaled by 1 / (world size x
     /// accumulate) inside the update, so averaging costs no pass of its own.
@@ -52,6 +56,10 @@ struct ExchangeParts {
 
 /// The strategy that `train.allreduce` names.
 func makeExchangeStrategy(_ kind: RunConfig.AllreduceStrategy, parts: ExchangeParts, train: RunConfig.TrainConfig) -> ExchangeStrategy {
+    var parts = parts
+    if kind != .exact, let format = train.compress {       // exact with compress: refused by RunConfig.parse
+        parts.compressor = GradientCompressor(format: format, feedback: train.compressFeedback, buffer: parts.buffer)
+    }
     switch kind {
     case .flat: return FlatExchange(parts)
     case .bucketed: return BucketedExchange(parts, bucketBytes: Int(train.bucketMB * 1_048_576))

@@ -1,5 +1,6 @@
 // flat: ONE allreduce over the whole exchange buffer [gradients | loss, correct, samples], entered
-// by every rank together; every rank then applies the same SGD update to its replica.
+// by every rank together; every rank then applies the same SGD update to its replica. With
+// train.compress: the gradients' 16-bit allreduce, then the 3 statistics' fp32 one.
 
 import Core
 import NN
@@ -20,7 +21,9 @@ final class FlatExchange: ExchangeStrategy {
     /// (`dtrain bench train`'s alternating steps); the barrier adds a few us at most.
     func enterTogether() { parts.comm.barrier() }
 
-    func exchange(_ passes: BatchPasses, lr: Float) { parts.comm.allreduceSum(parts.buffer.whole) }
+    func exchange(_ passes: BatchPasses, lr: Float) {
+        if let compressor = parts.compressor { compressor.allreduce(parts.comm) } else { parts.comm.allreduceSum(parts.buffer.whole) }
+    }
 
     func update(lr: Float) { parts.applySummedGradients(lr: lr) }
 }

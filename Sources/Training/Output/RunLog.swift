@@ -29,7 +29,8 @@ public final class RunLog {
         say("world size \(comm.size) (\(comm.kind)), batch \(t.batchSize) per rank"
             + (t.accumulate > 1 ? " x accumulate \(t.accumulate)" : "") + ", global batch \(batches * t.batchSize), "
             + "lr \(formatLR(lr))\(t.scaleLR ? " (scaled x\(batches) from \(formatLR(t.lr)))" : ""), "
-            + "allreduce \(t.allreduce.rawValue)\(t.allreduce == .exact ? " (micro-batch \(t.exactMicroBatch))" : t.allreduce == .bucketed ? " (\(t.bucketMB) MB buckets)" : ""), "
+            + "allreduce \(t.allreduce.rawValue)\(t.allreduce == .exact ? " (micro-batch \(t.exactMicroBatch))" : t.allreduce == .bucketed ? " (\(t.bucketMB) MB buckets)" : "")"
+            + (t.compress.map { ", gradients as \($0.rawValue)\(t.compressFeedback ? " with error feedback" : "")" } ?? "") + ", "
             + "\(optimizerLine(t)), weight decay \(t.weightDecay), schedule \(t.schedule.description)"
             + (t.warmupEpochs > 0 ? " after \(t.warmupEpochs) warm-up epochs" : ""))
         say("data: \(trainCount) train, \(validationCount) validation, \(testCount) test; \(stepsPerEpoch) steps/epoch; "
