@@ -15,24 +15,8 @@ import XCTest
 
 final class CompressedTrainingTests: XCTestCase {
     private func config(_ overrides: [String]) throws -> RunConfig {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-compress-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: output) }
-        let yaml = """
-        model:
-          name: tiny
-          input: [1, 8, 8]
-          layers: [{conv: {out: 4, kernel: 3, pad: 1}}, relu, {maxpool: {kernel: 2}}, flatten,
-                   {linear: {out: 16}}, relu, {linear: {out: 10}}]
-        data: {validation: 0}
-        train: {epochs: 2, batch_size: 8, lr: 0.05, momentum: 0.9, max_steps: 12, bucket_mb: 0.0005}
-        diagnostics: false
-        seed: 7
-        output: \(output)
-        """
-        var tree = try ConfigValue.parse(yaml: yaml, file: "compress test")
-        try RunConfig.applyOverrides(overrides, to: &tree)
-        return try RunConfig.parse(tree, file: "compress test")
+        try TinyRunConfig.make(for: self, train: "{epochs: 2, batch_size: 8, lr: 0.05, momentum: 0.9, max_steps: 12, bucket_mb: 0.0005}",
+                               seed: 7, label: "compress", overrides: overrides)
     }
 
     /// Every rank's final parameters after training with `overrides` at world size `ranks`.

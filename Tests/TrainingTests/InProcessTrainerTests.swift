@@ -30,15 +30,7 @@ final class InProcessTrainerTests: XCTestCase {
         return TrainingData(train: set(count: 320, seed: 1), validation: nil, test: set(count: 64, seed: 2))
     }()
 
-    private static let tinyLayers = """
-            - conv: {out: 4, kernel: 3, pad: 1}
-            - relu
-            - maxpool: {kernel: 2}
-            - flatten
-            - linear: {out: 16}
-            - relu
-            - linear: {out: 10}
-        """
+    private static let tinyLayers = TinyRunConfig.layers
 
     /// BatchNorm in the stem, in a residual body and on a flat layer (BatchNorm1d).
     private static let batchNormLayers = """
@@ -58,28 +50,9 @@ final class InProcessTrainerTests: XCTestCase {
         """
 
     private func config(_ overrides: [String], layers: String = tinyLayers) throws -> RunConfig {
-        let yaml = """
-        model:
-          name: tiny
-          input: [1, 8, 8]
-          layers:
-        \(layers)
-        data: {validation: 0}
-        train: {epochs: 2, batch_size: 8, lr: 0.05, momentum: 0.9, nesterov: true, max_steps: 12, bucket_mb: 0.0005}
-        diagnostics: false
-        seed: 7
-        output: \(try makeOutputFolder())
-        """
-        var tree = try ConfigValue.parse(yaml: yaml, file: "in-process test")
-        try RunConfig.applyOverrides(overrides, to: &tree)
-        return try RunConfig.parse(tree, file: "in-process test")
-    }
-
-    private func makeOutputFolder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-inproc-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
+        try TinyRunConfig.make(for: self, layers: layers,
+                               train: "{epochs: 2, batch_size: 8, lr: 0.05, momentum: 0.9, nesterov: true, max_steps: 12, bucket_mb: 0.0005}",
+                               seed: 7, label: "in-process", overrides: overrides)
     }
 
     /// Trains with `overrides` at world size `ranks`; every rank's final parameters (index = rank).

@@ -19,30 +19,8 @@ final class OptimizerTrainingTests: XCTestCase {
     private static let cycling = ["train.schedule={onecycle: {pct_start: 0.25, cycle_momentum: true}}", "train.label_smoothing=0.1"]
 
     private func config(_ overrides: [String]) throws -> RunConfig {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("dtrain-optim-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: output) }
-        let yaml = """
-        model:
-          name: tiny
-          input: [1, 8, 8]
-          layers:
-            - conv: {out: 4, kernel: 3, pad: 1}
-            - relu
-            - maxpool: {kernel: 2}
-            - flatten
-            - linear: {out: 16}
-            - relu
-            - linear: {out: 10}
-        data: {validation: 0}
-        train: {epochs: 2, batch_size: 8, lr: 0.05, momentum: 0.9, max_steps: 30, bucket_mb: 0.0005}
-        diagnostics: false
-        seed: 11
-        output: \(output)
-        """
-        var tree = try ConfigValue.parse(yaml: yaml, file: "optimizer test")
-        try RunConfig.applyOverrides(overrides, to: &tree)
-        return try RunConfig.parse(tree, file: "optimizer test")
+        try TinyRunConfig.make(for: self, train: "{epochs: 2, batch_size: 8, lr: 0.05, momentum: 0.9, max_steps: 30, bucket_mb: 0.0005}",
+                               seed: 11, label: "optimizer", overrides: overrides)
     }
 
     /// Trains `config` from the seed at world size `ranks`; rank 0's final parameters.
