@@ -115,7 +115,7 @@ struct ScaleProject: ParsableCommand {
 
 struct ScaleReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report",
-        abstract: "scale.csv, scale.md and scale.svg from a launch/scale folder (points.jsonl, comm-fit.json).")
+        abstract: "scale.csv, scale.md and scale.svg from a launch/scale folder (points.jsonl, comm-fit.json); link.svg and the measured-against-projected table for launch/scale --link.")
 
     @Argument(help: "The sweep folder (runs/scale-<date>).") var folder: String
     @OptionGroup var options: ProjectionOptions
@@ -135,13 +135,31 @@ struct ScaleReportCommand: ParsableCommand {
             let gflops = sweep.points.first { $0.ok && $0.ranks == 1 && $0.sgemmGFLOPs.isFinite }?.sgemmGFLOPs ?? .nan
             groups = try options.projections(compute: compute, sgemmGFLOPs: gflops, fit: fit)
         }
-        let report = ScalingReport(sweep: sweep, projections: groups, fit: fit, command: command,
+        var report = ScalingReport(sweep: sweep, projections: groups, fit: fit, command: command,
                                    cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
+        report.links = try LinkComparisons.build(sweep: sweep, folder: folder)
         for path in try report.write(folder: folder) { print("wrote \(path)") }
+        if !report.links.isEmpty { print(linkTable(report.links), terminator: "") }
         if !groups.isEmpty {
             try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: folder + "/projection.svg"), options: .atomic)
             print("wrote \(folder)/projection.svg")
             print(try options.fitNote(fit) + projectionReport(groups), terminator: "")
         }
     }
+}
+
+/// The emulated-link points as printed by `dtrain scale report`: measured beside predicted.
+func linkTable(_ links: [LinkComparison]) -> String {
+    func f(_ v: Double) -> String { v.isFinite ? String(format: "%9.2f", v) : "        –" }
+    func pct(_ v: Double) -> String { v.isFinite ? String(format: "%+6.0f%%", 100 * v) : "      –" }
+    var out = "emulated links: measured beside projected (ms per step; error = predicted / measured - 1)\n"
+    out += "link      model            wire  np   step ms  predicted   error  exchange  predicted   error\n"
+    for c in links {
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        out += pad(c.link, 9) + " " + pad(String(c.model.prefix(16)), 16) + " " + pad(c.compress == "none" ? "fp32" : c.compress, 5)
+        out += String(format: " %2d ", c.ranks)
+        out += "\(f(c.measuredStepMs))  \(f(c.predictedStepMs)) \(pct(c.stepError)) \(f(c.measuredExchangeMs))  \(f(c.predictedExchangeMs)) \(pct(c.exchangeError))"
+        out += (c.oversubscribed ? "  (oversubscribed)" : "") + "\n"
+    }
+    return out
 }

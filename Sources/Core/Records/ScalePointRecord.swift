@@ -1,4 +1,5 @@
-// One line of a launch/scale sweep's points.jsonl: the (mode, strategy, np) the script ran, and
+// One line of a launch/scale sweep's points.jsonl: the (mode, strategy, np) the script ran (and, for
+// `launch/scale --link`, mode "link", the emulated link's rate and the ranks per namespace), and
 // either `"status": "ok"` with the run's bench JSON (TrainBenchRecord) under "bench", or the
 // failure under "error". launch/scale writes these lines with echo; Training's ScalingSweep reads
 // them through this type (and tests write them with it).
@@ -14,6 +15,8 @@ public struct ScalePointRecord: Codable, Equatable, Sendable {
     public var status: String?                // "ok" or "failed"
     public var error: String?
     public var bench: TrainBenchRecord?
+    public var link: String?                  // "1gbit", "none" (unshaped veth); nil: not on an emulated link
+    public var ranksPerHost: Int?             // ranks in each namespace of an emulated link
 
     public init(mode: String, strategy: String, np: Int, batchPerRank: Int, oversubscribed: Bool,
                 status: String, error: String? = nil, bench: TrainBenchRecord? = nil) {
@@ -36,6 +39,7 @@ public struct ScalePointRecord: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case mode, strategy, np, batchPerRank = "batch_per_rank", oversubscribed, status, error, bench
+        case link, ranksPerHost = "ranks_per_host"
     }
 
     public init(from decoder: Decoder) throws {
@@ -48,5 +52,7 @@ public struct ScalePointRecord: Codable, Equatable, Sendable {
         status = try c.decodeIfPresent(String.self, forKey: .status)
         error = try c.decodeIfPresent(String.self, forKey: .error)
         bench = try c.decodeIfPresent(TrainBenchRecord.self, forKey: .bench)
+        link = try c.decodeIfPresent(String.self, forKey: .link)
+        ranksPerHost = try c.decodeIfPresent(Int.self, forKey: .ranksPerHost)
     }
 }

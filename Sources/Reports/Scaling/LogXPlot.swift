@@ -52,7 +52,7 @@ public struct LogXPlot {
         for t in xs.ticks {
             guard let px = xs.map(t) else { continue }
             svg.line(px, r.top, px, r.bottom, stroke: "#e6e6e6")
-            svg.text(String(Int(t)), x: px, y: r.bottom + 15, size: 10.5, anchor: .middle, fill: "#555555")
+            svg.text(t >= 1 ? String(Int(t)) : String(format: "%g", t), x: px, y: r.bottom + 15, size: 10.5, anchor: .middle, fill: "#555555")
         }
         for s in series {
             var run: [(Double, Double)] = []

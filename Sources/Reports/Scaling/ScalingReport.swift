@@ -1,6 +1,8 @@
 // `dtrain scale report DIR`: renders a launch/scale sweep (points.jsonl) as scale.csv, scale.md (the
 // measured table, then the projection) and scale.svg (images/s against world size, one series per
-// strategy and mode, the projected lines beside them). The projection itself is Training's.
+// strategy and mode, the projected lines beside them); with `launch/scale --link` points, also the
+// emulated links' measured-against-projected section and link.svg (LinkReport.swift). The
+// projection itself is Training's.
 
 import Core
 import Foundation
@@ -13,6 +15,7 @@ public struct ScalingReport {
     public var fit: RingFit?
     public var command: String                         // what made the sweep, quoted in scale.md
     public var cores: Int
+    public var links: [LinkComparison] = []            // emulated-link points beside their prediction
 
     public init(sweep: ScalingSweep, projections: [[ScalingProjection]], fit: RingFit?, command: String, cores: Int) {
         self.sweep = sweep
@@ -24,7 +27,8 @@ public struct ScalingReport {
 
     /// Writes scale.csv, scale.md and scale.svg into `folder`; returns their paths.
     public func write(folder: String) throws -> [String] {
-        let files = [("scale.csv", sweep.csv()), ("scale.md", markdown()), ("scale.svg", svg())]
+        var files = [("scale.csv", sweep.csv()), ("scale.md", markdown()), ("scale.svg", svg())]
+        if !links.isEmpty { files.append(("link.svg", linkSVG())) }
         for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/" + name), options: .atomic) }
         return files.map { folder + "/" + $0.0 }
     }
@@ -36,7 +40,7 @@ public struct ScalingReport {
         out += "efficiency = speedup / np; \"vs flat\" is images/s over flat's at the same np.\n\n"
         out += "| mode | strategy | np | batch/rank | images/s | step | compute | allreduce | data | waiting | optimizer | speedup | efficiency | vs flat | note |\n"
         out += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
-        for p in sweep.points {
+        for p in oneHostPoints {
             let note = p.error.map { "failed: " + $0.replacingOccurrences(of: "|", with: "/") } ?? (p.oversubscribed ? "oversubscribed (\(p.ranks) ranks > \(cores) cores)" : "")
             out += "| \(p.mode) | \(p.strategy) | \(p.ranks) | \(p.batchPerRank) | \(f(p.imagesPerSecond, 0)) | \(f(p.stepMs, 2)) | \(f(p.computeMs, 2)) | "
             out += "\(f(p.allreduceMs, 3)) | \(f(p.dataMs, 2)) | \(f(p.waitMs, 3)) | \(f(p.optimizerMs, 3)) | \(f(p.speedup, 2)) | \(f(p.efficiency, 2)) | \(f(p.versusFlat, 2)) | \(note) |\n"
@@ -57,8 +61,11 @@ public struct ScalingReport {
                 }.joined(separator: " | ") + " |\n"
             }
         }
-        return out
+        return out + linkMarkdown()
     }
+
+    /// The points of the shared-memory sweep (the emulated links' are in their own section).
+    var oneHostPoints: [ScalePoint] { sweep.points.filter { $0.mode != "link" } }
 
     /// images/s against np on log-log axes: measured series (colour = strategy, dash = mode,
     /// hollow = oversubscribed) and the first model's projected weak-scaling lines.
@@ -66,9 +73,9 @@ public struct ScalingReport {
         var plot = LogXPlot(title: "Scaling: images/s against world size", xLabel: "ranks (np)", yLabel: "images/s (global)", logY: true)
         plot.subtitle = "measured on \(cores) cores (hollow: oversubscribed); dotted: projected weak scaling, flat allreduce not overlapped"
         let strategies = sweep.strategies
-        for mode in sweep.modes {
+        for mode in sweep.modes where mode != "link" {
             for (k, strategy) in strategies.enumerated() {
-                let pts = sweep.points.filter { $0.mode == mode && $0.strategy == strategy && $0.ok }.sorted { $0.ranks < $1.ranks }
+                let pts = oneHostPoints.filter { $0.mode == mode && $0.strategy == strategy && $0.ok }.sorted { $0.ranks < $1.ranks }
                 guard !pts.isEmpty else { continue }
                 let batch = mode == "strong" ? "global \(pts[0].globalBatch)" : "\(pts[0].batchPerRank)/rank"
                 plot.add("\(strategy), \(mode) (\(batch))", x: pts.map { Double($0.ranks) }, y: pts.map(\.imagesPerSecond),

@@ -21,8 +21,17 @@ public struct ScalePoint: Sendable {
     public var speedup = Double.nan         // images/s over np=1's, same mode and strategy
     public var efficiency = Double.nan      // speedup / np
     public var versusFlat = Double.nan      // images/s over flat's, same mode and np
+    public var model = ""                   // the bench's model name
+    public var link: String?                // an emulated link's rate ("1gbit", "none"); nil: one host
+    public var ranksPerHost = 0             // on an emulated link: ranks in each namespace
+    public var compress = "none"            // train.compress
+    public var exchangeMs = Double.nan      // the exchange's median per step in training (rank 0)
+    public var bareAllreduceMs = Double.nan // fp32 allreduce of the gradient buffer, back to back
+    public var wireBytes = 0                // bytes per rank and step on the wire
 
     public var ok: Bool { error == nil }
+    /// The points compared with flat: same mode, world size, model, link and wire format.
+    var flatKey: String { "\(mode)/\(ranks)/\(model)/\(link ?? "-")/\(compress)" }
     public var globalBatch: Int { ranks * batchPerRank }
 }
 
@@ -49,8 +58,14 @@ public struct ScalingSweep: Sendable {
                 guard let b = r.bench else { throw InputError("\(origin): status ok but no bench object") }
                 p.imagesPerSecond = b.imagesPerSec; p.stepMs = b.stepMs; p.computeMs = b.computeMs
                 p.allreduceMs = b.allreduceMs; p.dataMs = b.dataMs; p.waitMs = b.waitMs; p.optimizerMs = b.optimizerMs
-                p.sgemmGFLOPs = b.sgemmGFLOPs
+                p.sgemmGFLOPs = b.sgemmGFLOPs; p.model = b.model
+                if let e = b.exchange {
+                    p.compress = e.compress; p.exchangeMs = e.medianUs / 1000; p.bareAllreduceMs = e.bareAllreduceUs / 1000
+                    p.wireBytes = e.wireBytesPerStep
+                }
             }
+            p.link = r.link
+            p.ranksPerHost = r.ranksPerHost ?? 0
             points.append(p)
         }
         return ScalingSweep(points: points)
@@ -58,22 +73,22 @@ public struct ScalingSweep: Sendable {
 
     /// Speedup and efficiency against np=1 of the same mode and strategy; throughput against flat.
     private mutating func derive() {
-        let base = Dictionary(points.filter { $0.ok && $0.ranks == 1 }.map { ("\($0.mode)/\($0.strategy)", $0.imagesPerSecond) },
+        let base = Dictionary(points.filter { $0.ok && $0.ranks == 1 }.map { ("\($0.mode)/\($0.strategy)/\($0.model)", $0.imagesPerSecond) },
                               uniquingKeysWith: { a, _ in a })
-        let flat = Dictionary(points.filter { $0.ok && $0.strategy == "flat" }.map { ("\($0.mode)/\($0.ranks)", $0.imagesPerSecond) },
+        let flat = Dictionary(points.filter { $0.ok && $0.strategy == "flat" }.map { ($0.flatKey, $0.imagesPerSecond) },
                               uniquingKeysWith: { a, _ in a })
         for i in points.indices where points[i].ok {
-            if let b = base["\(points[i].mode)/\(points[i].strategy)"] {
+            if let b = base["\(points[i].mode)/\(points[i].strategy)/\(points[i].model)"] {
                 points[i].speedup = points[i].imagesPerSecond / b
                 points[i].efficiency = points[i].speedup / Double(points[i].ranks)
             }
-            if let f = flat["\(points[i].mode)/\(points[i].ranks)"] { points[i].versusFlat = points[i].imagesPerSecond / f }
+            if let f = flat[points[i].flatKey] { points[i].versusFlat = points[i].imagesPerSecond / f }
         }
     }
 
-    /// Compute per image from np=1 of the weak (else any) flat run: (compute + optimizer) / batch.
+    /// Compute per image from np=1 of the weak (else any) flat run, not on a link: (compute + optimizer) / batch.
     public var computeCost: ComputeCost? {
-        let ones = points.filter { $0.ok && $0.ranks == 1 && $0.strategy == "flat" && ($0.computeMs + $0.optimizerMs) > 0 }
+        let ones = points.filter { $0.ok && $0.ranks == 1 && $0.strategy == "flat" && $0.mode != "link" && ($0.computeMs + $0.optimizerMs) > 0 }
         guard let p = ones.first(where: { $0.mode == "weak" }) ?? ones.first else { return nil }
         return ComputeCost(secondsPerImage: (p.computeMs + p.optimizerMs) / 1000 / Double(p.batchPerRank),
                            source: "measured: flat, np=1, \(p.mode) batch \(p.batchPerRank), (compute_ms + optimizer_ms) / batch")

@@ -1,0 +1,76 @@
+// `launch/scale --link`: each training point measured over an emulated link (ranks in two network
+// namespaces, TCP over a veth pair shaped by HTB) beside what the projection predicts for it from
+// the same link's measured alpha and beta (comm-fit-<rate>.json, `dtrain bench comm` at np=2 across
+// the link): the exchange is Open MPI's choice of algorithm for the bytes on the wire (halved by
+// train.compress) at that world size, priced by blockLayoutTerms for the ranks per namespace (steps
+// between namespaces on the link's fit, steps inside one on the shared-memory fit comm-fit.json),
+// and the step is np=1's compute (+ optimiser + data) of the same model plus that exchange, as the
+// projection adds them (no overlap). Errors are predicted / measured - 1.
+
+import Core
+import Foundation
+
+/// One point on an emulated link: what was measured and what the model predicts.
+public struct LinkComparison: Sendable {
+    public var link: String
+    public var linkFit: RingFit
+    public var model: String
+    public var compress: String
+    public var ranks: Int
+    public var ranksPerHost: Int
+    public var batchPerRank: Int
+    public var wireBytes: Int
+    public var algorithm: AllreduceAlgorithm
+    public var oversubscribed: Bool
+    public var measuredStepMs: Double
+    public var measuredExchangeMs: Double
+    public var bareAllreduceMs: Double          // fp32, back to back (NaN where compressed: not the wire format)
+    public var predictedExchangeMs: Double
+    public var predictedStepMs: Double          // NaN without np=1 of the model
+
+    public var exchangeError: Double { predictedExchangeMs / measuredExchangeMs - 1 }
+    public var stepError: Double { predictedStepMs / measuredStepMs - 1 }
+    /// The link's bandwidth from the fit, in Gb/s.
+    public var fittedGigabits: Double { 8 / linkFit.model.beta / 1e9 }
+}
+
+public enum LinkComparisons {
+    /// The fit file of the link `rate` inside a sweep folder.
+    public static func fitPath(folder: String, link: String) -> String { folder + "/comm-fit-\(link).json" }
+
+    /// One comparison per working link point of `sweep`; the fits are read from `folder`. A link
+    /// point whose fit is missing is an error naming the file; without comm-fit.json (shared memory)
+    /// the steps inside a namespace are priced on the link's fit.
+    public static func build(sweep: ScalingSweep, folder: String) throws -> [LinkComparison] {
+        let points = sweep.points.filter { $0.ok && $0.link != nil && $0.ranks > 1 }
+        guard !points.isEmpty else { return [] }
+        let sharedPath = folder + "/comm-fit.json"
+        let shared = FileManager.default.fileExists(atPath: sharedPath) ? try CommFitFile.load(sharedPath).fit : nil
+        var fits: [String: RingFit] = [:]
+        var out: [LinkComparison] = []
+        for p in points {
+            guard let link = p.link else { continue }
+            if fits[link] == nil { fits[link] = try CommFitFile.load(fitPath(folder: folder, link: link)).fit }
+            guard let fit = fits[link] else { continue }
+            let base = sweep.points.first { $0.ok && $0.ranks == 1 && $0.model == p.model && $0.batchPerRank == p.batchPerRank }
+            let exchange = predictedExchangeSeconds(bytes: p.wireBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost,
+                                                    link: fit.model, shared: shared?.model ?? fit.model)
+            let compute = base.map { $0.computeMs + $0.optimizerMs + $0.dataMs } ?? .nan
+            out.append(LinkComparison(link: link, linkFit: fit, model: p.model, compress: p.compress, ranks: p.ranks,
+                                      ranksPerHost: p.ranksPerHost, batchPerRank: p.batchPerRank, wireBytes: p.wireBytes,
+                                      algorithm: OpenMPITunedAllreduce.chosen(bytes: p.wireBytes, ranks: p.ranks),
+                                      oversubscribed: p.oversubscribed, measuredStepMs: p.stepMs, measuredExchangeMs: p.exchangeMs,
+                                      bareAllreduceMs: p.compress == "none" ? p.bareAllreduceMs : .nan,
+                                      predictedExchangeMs: 1000 * exchange, predictedStepMs: compute + 1000 * exchange))
+        }
+        return out
+    }
+
+    /// Seconds of Open MPI's allreduce of `bytes` over `ranks` ranks, `ranksPerHost` to a host:
+    /// steps between hosts on `link`, steps inside one on `shared` (each fit's beta holds its gamma).
+    public static func predictedExchangeSeconds(bytes: Int, ranks: Int, ranksPerHost: Int, link: RingModel, shared: RingModel) -> Double {
+        let algorithm = OpenMPITunedAllreduce.chosen(bytes: bytes, ranks: ranks)
+        let (intra, inter) = blockLayoutTerms(algorithm, bytes: Double(bytes), ranks: ranks, ranksPerNode: max(1, ranksPerHost))
+        return inter.seconds(link: link, gamma: 0) + intra.seconds(link: shared, gamma: 0)
+    }
+}

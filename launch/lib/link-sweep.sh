@@ -1,0 +1,66 @@
+# Sourced by launch/scale for --link RATES: for each rate, the emulated link of emulated-link.sh is
+# made, `dtrain bench comm` at np=2 across it saves comm-fit-<rate>.json, and `dtrain bench train`
+# runs each config at each np (half the ranks in each namespace) and wire format; the link is then
+# removed. np=1 of each config (no link) gives the projection's compute. Points go to points.jsonl
+# with mode "link"; `dtrain scale report` puts them beside the projection. Needs: dtrain, out,
+# steps, warmup, cores, sets, link_rates, link_configs, link_nps, link_compress, comm_sizes.
+
+# link_point TAG NP RANKS-PER-HOST LINK CONFIG COMPRESS (LINK - for no link): one bench train, one line of points.jsonl.
+link_point() {
+  local tag=$1 np=$2 per=$3 link=$4 config=$5 compress=$6
+  local over=false rc json err
+  [ "$np" -gt "$cores" ] && over=true
+  local args=(bench train --json --config "$config" --steps "$steps" --warmup "$warmup" --set "train.compress=$compress" ${sets[@]+"${sets[@]}"})
+  if [ "$np" -eq 1 ]; then
+    timeout 900 "$dtrain" "${args[@]}" > "$out/logs/$tag.out" 2> "$out/logs/$tag.err"; rc=$?
+  else
+    local extra=(); $over && extra=(--mca mpi_yield_when_idle 1)
+    link_command "$np" "${extra[@]}"
+    link_run_bg timeout 900 "${link_cmd[@]}" "$dtrain" "${args[@]}" > "$out/logs/$tag.out" 2> "$out/logs/$tag.err"; rc=$?
+  fi
+  json=$(grep '^{' "$out/logs/$tag.out" | tail -1)
+  local batch
+  batch=$(printf '%s' "$json" | sed -n 's/.*"batch": *\([0-9]*\).*/\1/p')
+  local head="{\"mode\": \"link\", \"strategy\": \"flat\", \"np\": $np, \"batch_per_rank\": ${batch:-0}, \"oversubscribed\": $over"
+  [ "$link" = "-" ] || head="$head, \"link\": \"$link\", \"ranks_per_host\": $per"
+  if [ $rc -eq 0 ] && [ -n "$json" ]; then
+    echo "$head, \"status\": \"ok\", \"bench\": $json}" >> "$out/points.jsonl"
+    local ex
+    ex=$(printf '%s' "$json" | sed -n 's/.*"median_us": *\([0-9.eE+-]*\).*/\1/p')
+    printf '  %-8s %-28s np=%-2s %-5s step %8.2f ms  exchange %s\n' "$link" "$(basename "$config" .yaml)" "$np" "$compress" \
+      "$(printf '%s' "$json" | sed -n 's/.*"step_ms": *\([0-9.eE+-]*\).*/\1/p')" "${ex:+$(awk -v v="$ex" 'BEGIN { printf "%.3f ms", v / 1000 }')}"
+  else
+    if [ $rc -eq 124 ]; then err="timed out after 900 s"
+    else err=$(grep -m1 'error' "$out/logs/$tag.err" || tail -1 "$out/logs/$tag.err"); fi
+    [ -n "$err" ] || err="exit $rc with no message"
+    echo "$head, \"status\": \"failed\", \"error\": \"$(printf '%s' "$err" | json_escape)\"}" >> "$out/points.jsonl"
+    printf '  %-8s %-28s np=%-2s %-5s FAILED: %s\n' "$link" "$(basename "$config" .yaml)" "$np" "$compress" "$err"
+  fi
+}
+
+link_sweep() {
+  local rate config np compress
+  echo "np=1 (no link): the projection's compute per model"
+  for config in $link_configs; do
+    link_point "np1-$(basename "$config" .yaml)" 1 1 - "$config" none
+  done
+  for rate in $link_rates; do
+    echo "link $rate: namespaces $link_a and $link_b over a veth pair$([ "$rate" = none ] || echo ", HTB at $rate each way")"
+    link_up "$rate" || { link_down; echo "  link $rate could not be made; skipped"; continue; }
+    link_command 2
+    if link_run_bg timeout 600 "${link_cmd[@]}" "$dtrain" bench comm --repeats 10 --sizes "$comm_sizes" \
+         --save "$out/comm-fit-$rate.json" > "$out/comm-$rate.txt" 2> "$out/logs/comm-$rate.err"; then
+      echo "  $(grep '^default fit' "$out/comm-$rate.txt")"
+    else
+      echo "  allreduce fit on $rate failed: $(grep -m1 -i error "$out/logs/comm-$rate.err" || tail -1 "$out/logs/comm-$rate.err")"
+    fi
+    for config in $link_configs; do
+      for np in $link_nps; do
+        for compress in $link_compress; do
+          link_point "link-$rate-$(basename "$config" .yaml)-np$np-$compress" "$np" $((np / 2)) "$rate" "$config" "$compress"
+        done
+      done
+    done
+    link_down
+  done
+}
