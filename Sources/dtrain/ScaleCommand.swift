@@ -138,8 +138,13 @@ struct ScaleReportCommand: ParsableCommand {
         var report = ScalingReport(sweep: sweep, projections: groups, fit: fit, command: command,
                                    cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
         report.links = try LinkComparisons.build(sweep: sweep, folder: folder)
+        report.validations = try AlgorithmValidation.load(folder: folder)
         for path in try report.write(folder: folder) { print("wrote \(path)") }
         if !report.links.isEmpty { print(linkTable(report.links), terminator: "") }
+        for v in report.validations {
+            print(String(format: "algorithms at %@, np=%d: one joint fit (alpha %.2f us, %.2f GB/s, gamma %.3g s/B); worst |model/measured - 1| from 64 KiB: %.0f%%",
+                         v.place, v.ranks, v.alpha * 1e6, 1 / v.beta / 1e9, v.gamma, 100 * v.worstGoalError))
+        }
         if !groups.isEmpty {
             try Data(report.projectionSVG().utf8).write(to: URL(fileURLWithPath: folder + "/projection.svg"), options: .atomic)
             print("wrote \(folder)/projection.svg")

@@ -2,7 +2,10 @@
 # made, `dtrain bench comm` at np=2 across it saves comm-fit-<rate>.json, and `dtrain bench train`
 # runs each config at each np (half the ranks in each namespace) and wire format; the link is then
 # removed. np=1 of each config (no link) gives the projection's compute. Points go to points.jsonl
-# with mode "link"; `dtrain scale report` puts them beside the projection. Needs: dtrain, out,
+# with mode "link"; `dtrain scale report` puts them beside the projection. With --algorithms, each
+# named algorithm is also forced in `dtrain bench comm --json` on shared memory (every np) and on
+# each link (np=2): algorithms/<place>-np<N>-<algorithm>.json, set beside one joint model by the
+# report. Needs: dtrain, out, link_algorithms,
 # steps, warmup, cores, sets, link_rates, link_configs, link_nps, link_compress, comm_sizes.
 
 # link_point TAG NP RANKS-PER-HOST LINK CONFIG COMPRESS (LINK - for no link): one bench train, one line of points.jsonl.
@@ -38,12 +41,36 @@ link_point() {
   fi
 }
 
+# algorithm_runs PLACE NP COMMAND-PREFIX...: bench comm --json with each of $link_algorithms forced.
+algorithm_runs() {
+  local place=$1 np=$2 a; shift 2
+  mkdir -p "$out/algorithms"
+  for a in $link_algorithms; do
+    if link_run_bg timeout 600 "$@" "$dtrain" bench comm --json --algorithm "$a" --repeats 10 --sizes "$comm_sizes" \
+         > "$out/algorithms/$place-np$np-$a.json.tmp" 2> "$out/logs/algorithm-$place-np$np-$a.err"; then
+      grep '^{' "$out/algorithms/$place-np$np-$a.json.tmp" | tail -1 > "$out/algorithms/$place-np$np-$a.json"
+      echo "  $a forced at np=$np on $place: measured"
+    else
+      echo "  $a forced at np=$np on $place FAILED: $(grep -m1 -i error "$out/logs/algorithm-$place-np$np-$a.err")"
+    fi
+    rm -f "$out/algorithms/$place-np$np-$a.json.tmp"
+  done
+}
+
 link_sweep() {
   local rate config np compress
   echo "np=1 (no link): the projection's compute per model"
   for config in $link_configs; do
     link_point "np1-$(basename "$config" .yaml)" 1 1 - "$config" none
   done
+  if [ -n "$link_algorithms" ]; then
+    echo "forced algorithms over shared memory"
+    for np in $link_nps; do
+      local shm=(mpirun -np "$np" --bind-to none -x OPENBLAS_NUM_THREADS -x DTRAIN_PROGRESS)
+      [ "$np" -gt "$cores" ] && shm+=(--oversubscribe --mca mpi_yield_when_idle 1)
+      algorithm_runs shm "$np" "${shm[@]}"
+    done
+  fi
   for rate in $link_rates; do
     echo "link $rate: namespaces $link_a and $link_b over a veth pair$([ "$rate" = none ] || echo ", HTB at $rate each way")"
     link_up "$rate" || { link_down; echo "  link $rate could not be made; skipped"; continue; }
@@ -54,6 +81,7 @@ link_sweep() {
     else
       echo "  allreduce fit on $rate failed: $(grep -m1 -i error "$out/logs/comm-$rate.err" || tail -1 "$out/logs/comm-$rate.err")"
     fi
+    if [ -n "$link_algorithms" ]; then link_command 2; algorithm_runs "$rate" 2 "${link_cmd[@]}"; fi
     for config in $link_configs; do
       for np in $link_nps; do
         for compress in $link_compress; do

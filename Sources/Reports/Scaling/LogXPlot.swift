@@ -23,6 +23,8 @@ public struct LogXPlot {
     public var plotWidth = 560.0, plotHeight = 320.0
     public private(set) var series: [Series] = []
     public var footnote: String?
+    /// The x tick labels (default: the power of two itself).
+    public var xTickLabel: (Double) -> String = { $0 >= 1 ? String(Int($0)) : String(format: "%g", $0) }
 
     public init(title: String, xLabel: String, yLabel: String, logY: Bool) {
         self.title = title
@@ -52,7 +54,7 @@ public struct LogXPlot {
         for t in xs.ticks {
             guard let px = xs.map(t) else { continue }
             svg.line(px, r.top, px, r.bottom, stroke: "#e6e6e6")
-            svg.text(t >= 1 ? String(Int(t)) : String(format: "%g", t), x: px, y: r.bottom + 15, size: 10.5, anchor: .middle, fill: "#555555")
+            svg.text(xTickLabel(t), x: px, y: r.bottom + 15, size: 10.5, anchor: .middle, fill: "#555555")
         }
         for s in series {
             var run: [(Double, Double)] = []

@@ -1,7 +1,8 @@
 // `dtrain scale report DIR`: renders a launch/scale sweep (points.jsonl) as scale.csv, scale.md (the
 // measured table, then the projection) and scale.svg (images/s against world size, one series per
 // strategy and mode, the projected lines beside them); with `launch/scale --link` points, also the
-// emulated links' measured-against-projected section and link.svg (LinkReport.swift). The
+// emulated links' measured-against-projected section and link.svg (LinkReport.swift), and the
+// forced algorithms against their models (AlgorithmValidationReport.swift). The
 // projection itself is Training's.
 
 import Core
@@ -16,6 +17,7 @@ public struct ScalingReport {
     public var command: String                         // what made the sweep, quoted in scale.md
     public var cores: Int
     public var links: [LinkComparison] = []            // emulated-link points beside their prediction
+    public var validations: [AlgorithmValidation] = [] // forced algorithms beside one joint model
 
     public init(sweep: ScalingSweep, projections: [[ScalingProjection]], fit: RingFit?, command: String, cores: Int) {
         self.sweep = sweep
@@ -29,6 +31,7 @@ public struct ScalingReport {
     public func write(folder: String) throws -> [String] {
         var files = [("scale.csv", sweep.csv()), ("scale.md", markdown()), ("scale.svg", svg())]
         if !links.isEmpty { files.append(("link.svg", linkSVG())) }
+        files += validationSVGs()
         for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/" + name), options: .atomic) }
         return files.map { folder + "/" + $0.0 }
     }
@@ -61,7 +64,7 @@ public struct ScalingReport {
                 }.joined(separator: " | ") + " |\n"
             }
         }
-        return out + linkMarkdown()
+        return out + linkMarkdown() + validationMarkdown()
     }
 
     /// The points of the shared-memory sweep (the emulated links' are in their own section).
