@@ -98,16 +98,17 @@ public struct ScalingSweep: Sendable {
     public var modes: [String] { ordered(points.map(\.mode)) }
     public var strategies: [String] { ordered(points.map(\.strategy)) }
 
-    /// scale.csv: one row per point; empty cells where a run failed.
+    /// scale.csv: one row per point; empty cells where a run failed (and link cells off a link).
     public func csv() -> String {
         var out = "mode,strategy,np,batch_per_rank,global_batch,oversubscribed,status,images_per_sec,step_ms,compute_ms,"
-            + "allreduce_ms,data_ms,wait_ms,optimizer_ms,speedup,efficiency,vs_flat,error\n"
+            + "allreduce_ms,data_ms,wait_ms,optimizer_ms,speedup,efficiency,vs_flat,error,model,link,ranks_per_host,compress,exchange_ms,wire_bytes\n"
         func f(_ v: Double, _ digits: Int = 3) -> String { v.isFinite ? String(format: "%.\(digits)f", v) : "" }
         for p in points {
             let cells = [p.mode, p.strategy, "\(p.ranks)", "\(p.batchPerRank)", "\(p.globalBatch)", p.oversubscribed ? "yes" : "no",
                          p.ok ? "ok" : "failed", f(p.imagesPerSecond, 1), f(p.stepMs), f(p.computeMs), f(p.allreduceMs),
                          f(p.dataMs), f(p.waitMs), f(p.optimizerMs), f(p.speedup), f(p.efficiency), f(p.versusFlat),
-                         csvQuoted(p.error ?? "")]
+                         csvQuoted(p.error ?? ""), csvQuoted(p.model), p.link ?? "", p.link == nil ? "" : "\(p.ranksPerHost)",
+                         p.compress, f(p.exchangeMs), p.wireBytes > 0 ? "\(p.wireBytes)" : ""]
             out += cells.joined(separator: ",") + "\n"
         }
         return out
