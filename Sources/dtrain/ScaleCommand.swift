@@ -25,9 +25,17 @@ struct ProjectionOptions: ParsableArguments {
     @Option(name: .long, help: "Images per rank per step (weak scaling).") var batch: Int = 64
     @Option(name: .long, help: "Allreduce algorithm priced: default (Open MPI 4.1.4's choice at each p), \(AllreduceAlgorithm.names).")
     var algorithm: String = "default"
+    @Option(name: .long, help: "Gradient wire format priced: none (fp32), fp16 or bf16 (train.compress: 2 bytes a value).")
+    var compress: String = "none"
+
+    /// The 16-bit wire format, nil for fp32.
+    var wire: HalfFormat? { HalfFormat(rawValue: compress) }
 
     func validate() throws {
         try requirePositive(batch, "--batch", "number of images")
+        guard compress == "none" || HalfFormat(rawValue: compress) != nil else {
+            throw ValidationError("--compress: expected none, fp16 or bf16, got '\(compress)'")
+        }
         do { _ = try AllreduceChoice(parsing: algorithm) } catch let e as InputError { throw ValidationError(e.message) }
     }
 
@@ -49,13 +57,21 @@ struct ProjectionOptions: ParsableArguments {
         let networks = projectionNetworks(fit: fit)
         let choice = try AllreduceChoice(parsing: algorithm)
         let main = try NetworkPlan(ModelSpec.load(path: model))
-        var groups = [networks.map { ScalingProjection(modelName: main.spec.name, parameters: main.parameterCount, compute: compute,
-                                                       batchPerRank: batch, network: $0, choice: choice) }]
+        var groups = [networks.map { network -> ScalingProjection in
+            var p = ScalingProjection(modelName: main.spec.name, parameters: main.parameterCount, compute: compute,
+                                      batchPerRank: batch, network: network, choice: choice)
+            p.wire = wire
+            return p
+        }]
         if !contrast.isEmpty, sgemmGFLOPs.isFinite, sgemmGFLOPs > 0 {
             let other = try NetworkPlan(ModelSpec.load(path: contrast))
             let cost = ComputeCost.estimated(plan: other, gflops: sgemmGFLOPs)
-            groups.append(networks.map { ScalingProjection(modelName: other.spec.name, parameters: other.parameterCount, compute: cost,
-                                                           batchPerRank: batch, network: $0, choice: choice) })
+            groups.append(networks.map { network -> ScalingProjection in
+                var p = ScalingProjection(modelName: other.spec.name, parameters: other.parameterCount, compute: cost,
+                                          batchPerRank: batch, network: network, choice: choice)
+                p.wire = wire
+                return p
+            })
         }
         return groups
     }

@@ -2,6 +2,7 @@
 // degenerate inputs refused, the saved fit read back; the projection's images/s rising and its
 // efficiency falling with the world size, always in (0, 1].
 
+import Collective
 import Core
 import Foundation
 import NN
@@ -116,5 +117,27 @@ final class ScalingModelTests: XCTestCase {
         XCTAssertNotNil(half)
         XCTAssertLessThan(lenet.point(ranks: half!).efficiency, 0.5)
         XCTAssertGreaterThanOrEqual(lenet.point(ranks: half! / 2).efficiency, 0.5)
+    }
+
+    /// A 16-bit wire format halves the bytes the projection's allreduce carries, and prices the
+    /// algorithm Open MPI picks for the halved message.
+    func testSixteenBitWireHalvesTheProjectedBytes() {
+        let compute = ComputeCost(secondsPerImage: 1e-4, source: "stated")
+        var fp32 = ScalingProjection(modelName: "m", parameters: 1_000_000, compute: compute, batchPerRank: 32, network: .ethernet10)
+        var fp16 = fp32
+        fp16.wire = .fp16
+        XCTAssertEqual(fp32.gradientBytes, 4_000_000)
+        XCTAssertEqual(fp16.gradientBytes, 2_000_000)
+        for p in [8, 64, 1024] {
+            let q = fp16.point(ranks: p)
+            let algorithm = AllreduceChoice.mpiDefault.algorithm(bytes: 2_000_000, ranks: p)
+            XCTAssertEqual(q.algorithm, algorithm)
+            XCTAssertEqual(q.allreduceSeconds, allreduceSeconds(algorithm, bytes: 2_000_000, ranks: p, network: .ethernet10), accuracy: 1e-15)
+            XCTAssertLessThan(q.allreduceSeconds, fp32.point(ranks: p).allreduceSeconds)
+        }
+        fp32.wire = nil
+        XCTAssertEqual(fp32.point(ranks: 8).allreduceSeconds,
+                       allreduceSeconds(AllreduceChoice.mpiDefault.algorithm(bytes: 4_000_000, ranks: 8), bytes: 4_000_000, ranks: 8, network: .ethernet10),
+                       accuracy: 1e-15)
     }
 }

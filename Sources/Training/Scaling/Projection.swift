@@ -5,6 +5,7 @@
 // gamma, node shape) or the measured fit; compute per image is measured (`dtrain bench train` at
 // np=1) or estimated from FLOPs.
 
+import Collective
 import Core
 import Foundation
 import NN
@@ -98,6 +99,9 @@ public struct ScalingProjection: Sendable {
     public var batchPerRank: Int
     public var network: NetworkAssumption
     public var choice: AllreduceChoice
+    /// train.compress: the gradient travels in 16 bits (2 bytes a value) instead of fp32. The
+    /// conversions are not priced: on a link slow enough to want it they are small against the bytes.
+    public var wire: HalfFormat? = nil
 
     public static let projectedRanks = [8, 16, 32, 64, 128, 256, 512, 1024]
 
@@ -111,13 +115,14 @@ public struct ScalingProjection: Sendable {
         self.choice = choice
     }
 
-    /// 4 bytes per parameter: the Float gradient the allreduce sums.
-    public var gradientBytes: Double { 4 * Double(parameters) }
+    /// Bytes the allreduce carries: 4 per parameter (fp32), or 2 with a 16-bit wire format.
+    public var gradientBytes: Double { Double(wireBytes) }
+    var wireBytes: Int { (wire == nil ? 4 : 2) * parameters }
 
     public func point(ranks: Int) -> ProjectionPoint {
         let c = Double(batchPerRank) * compute.secondsPerImage
-        let algorithm = choice.algorithm(bytes: 4 * parameters, ranks: ranks)
-        let a = allreduceSeconds(algorithm, bytes: 4 * parameters, ranks: ranks, network: network)
+        let algorithm = choice.algorithm(bytes: wireBytes, ranks: ranks)
+        let a = allreduceSeconds(algorithm, bytes: wireBytes, ranks: ranks, network: network)
         return ProjectionPoint(ranks: ranks, algorithm: algorithm, computeSeconds: c, allreduceSeconds: a,
                                imagesPerSecond: Double(ranks * batchPerRank) / (c + a), efficiency: c / (c + a))
     }
@@ -134,7 +139,8 @@ public func projectionReport(_ groups: [[ScalingProjection]], ranks: [Int] = Sca
     var out = ""
     for group in groups {
         guard let first = group.first else { continue }
-        out += "\(first.modelName): \(grouped(first.parameters)) parameters = \(grouped(Int(first.gradientBytes))) gradient bytes per step; "
+        out += "\(first.modelName): \(grouped(first.parameters)) parameters = \(grouped(Int(first.gradientBytes))) gradient bytes per step"
+        out += (first.wire.map { " in \($0.rawValue)" } ?? "") + "; "
         out += "\(first.batchPerRank) images per rank per step (weak scaling)\n"
         out += String(format: "compute %.4f ms/image (%@)\n", 1000 * first.compute.secondsPerImage, first.compute.source)
         out += "ranks          algorithm" + group.map { alignRight($0.network.name, 36) }.joined() + "\n"
@@ -152,7 +158,8 @@ public func projectionReport(_ groups: [[ScalingProjection]], ranks: [Int] = Sca
         out += "\n"
     }
     let choice = groups.first?.first?.choice ?? .mpiDefault
-    out += "Model: step = batch x compute/image + one allreduce of 4·params bytes, not overlapped; algorithm: "
+    let perValue = groups.first?.first?.wire == nil ? "4" : "2"
+    out += "Model: step = batch x compute/image + one allreduce of \(perValue)·params bytes, not overlapped; algorithm: "
     out += choice == .mpiDefault ? "Open MPI 4.1.4 coll/tuned's fixed choice at each p" : "\(choice.name), forced"
     out += "; costs alpha-beta-gamma after Thakur, Rabenseifner & Gropp 2005 (docs/scaling.md). "
     out += "The ring-only bound is --algorithm ring.\n"
