@@ -31,6 +31,17 @@ public struct RunRecord {
     public var filters: ImageGridRecord?
     public var features: ImageGridRecord?
 
+    public init(name: String, folder: String, epochs: [EpochMetrics], steps: [StepRow] = [], confusion: ConfusionRecord? = nil,
+                filters: ImageGridRecord? = nil, features: ImageGridRecord? = nil) {
+        self.name = name
+        self.folder = folder
+        self.epochs = epochs
+        self.steps = steps
+        self.confusion = confusion
+        self.filters = filters
+        self.features = features
+    }
+
     /// Reads `folder`: metrics.jsonl is required; steps.csv and the JSON artefacts are read when
     /// present. Every parse error is an InputError naming the file (and the line).
     ///
