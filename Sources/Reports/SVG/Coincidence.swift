@@ -6,13 +6,13 @@
 
 import Foundation
 
-enum Coincidence {
-    static let tolerance = 0.5
+public enum Coincidence {
+    public static let tolerance = 0.5
 
     /// Groups (two or more members, indices ascending, groups ordered by first member) of the
     /// series that coincide. `y` holds each series' pixel y per point, nil where not drawn; a
     /// series with no drawn point is in no group.
-    static func groups(x: [[Double]], y: [[Double?]], tolerance: Double = Self.tolerance) -> [[Int]] {
+    public static func groups(x: [[Double]], y: [[Double?]], tolerance: Double = Self.tolerance) -> [[Int]] {
         let n = min(x.count, y.count)
         var parent = Array(0..<n)
         func root(_ i: Int) -> Int { var i = i; while parent[i] != i { i = parent[i] }; return i }
@@ -34,5 +34,5 @@ enum Coincidence {
     }
 
     /// The sentence a chart prints for one group: "a, b, c coincide".
-    static func sentence(_ names: [String]) -> String { names.joined(separator: ", ") + " coincide" }
+    public static func sentence(_ names: [String]) -> String { names.joined(separator: ", ") + " coincide" }
 }
