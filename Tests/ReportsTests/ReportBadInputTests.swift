@@ -1,4 +1,5 @@
-// Report.build on damaged folders (issue 19, "Bad input"): a folder with no runs is an InputError;
+// Report.build on damaged folders (issue 19, "Bad input"): a folder with no runs is an InputError
+// naming the run-like subfolders it passed over;
 // a run killed while writing (metrics.jsonl or steps.csv cut mid-line) is reported from the epochs
 // it has, with what was left out named one line each (onSkip) and in report.html and summary.md;
 // a run that cannot be read at all is left out while the others are reported.
@@ -14,9 +15,12 @@ final class ReportBadInputTests: XCTestCase {
         let root = try scratchDirectory(self)
         try FileManager.default.createDirectory(atPath: root + "/crashed-variant", withIntermediateDirectories: true)
         try "".write(toFile: root + "/crashed-variant/steps.csv", atomically: true, encoding: .utf8)
+        // a folder of pictures beside the runs is not a run: passed over without a word
+        try FileManager.default.createDirectory(atPath: root + "/png", withIntermediateDirectories: true)
+        try "x".write(toFile: root + "/png/report.png", atomically: true, encoding: .utf8)
         var skipped: [String] = []
         assertInputError([root, "no usable run"]) { _ = try Report.build(folder: root) { skipped.append($0) } }
-        XCTAssertEqual(skipped, [root + "/crashed-variant: no metrics.jsonl (not a run, or one that never finished an epoch), left out"])
+        XCTAssertEqual(skipped, [root + "/crashed-variant: no metrics.jsonl (a run that never finished an epoch?), left out"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/report.html"))
         let empty = try scratchDirectory(self)
         assertInputError([empty, "no usable run"]) { _ = try Report.build(folder: empty) }

@@ -85,8 +85,8 @@ public struct RunRecord {
     /// (np2 before np16).
     ///
     /// With `onSkip`, a run that cannot be read is left out and described to it (one line), as is
-    /// every other subfolder (no metrics.jsonl: a variant that never finished an epoch) except
-    /// hidden ones and `read-digits`; what each run can do without, see `load`. An InputError
+    /// a subfolder that looks like a run but has no metrics.jsonl (see looksLikeRun: a variant
+    /// that never finished an epoch); what each run can do without, see `load`. An InputError
     /// only when no run is left.
     public static func loadAll(folder: String, onSkip: ((String) -> Void)? = nil) throws -> [RunRecord] {
         let fm = FileManager.default
@@ -106,8 +106,8 @@ public struct RunRecord {
             let path = folder + "/" + name
             guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { continue }
             guard fm.fileExists(atPath: path + "/metrics.jsonl") else {
-                if !name.hasPrefix("."), name != ReadDigitsFigures.subfolder {
-                    onSkip?("\(path): no metrics.jsonl (not a run, or one that never finished an epoch), left out")
+                if !name.hasPrefix("."), looksLikeRun(path) {
+                    onSkip?("\(path): no metrics.jsonl (a run that never finished an epoch?), left out")
                 }
                 continue
             }
@@ -123,6 +123,14 @@ public struct RunRecord {
         }
         return runs
     }
+}
+
+/// True for a folder a variant's run would leave before its first epoch line: empty (created,
+/// then the run failed), or holding steps.csv or a checkpoint. Other folders beside the runs
+/// (read-digits/, pictures) are not runs and are passed over silently.
+private func looksLikeRun(_ path: String) -> Bool {
+    guard let files = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+    return files.isEmpty || files.contains { $0 == "steps.csv" || $0.hasSuffix(".safetensors") }
 }
 
 /// "a2" < "a10": digit runs compare as numbers, everything else character by character.
