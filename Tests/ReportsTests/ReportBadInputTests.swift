@@ -1,8 +1,8 @@
 // Report.build on damaged folders (issue 19, "Bad input"): a folder with no runs is an InputError
-// naming the run-like subfolders it passed over;
-// a run killed while writing (metrics.jsonl or steps.csv cut mid-line) is reported from the epochs
-// it has, with what was left out named one line each (onSkip) and in report.html and summary.md;
-// a run that cannot be read at all is left out while the others are reported.
+// naming the run-like subfolders it passed over; a run killed while writing (metrics.jsonl or
+// steps.csv cut mid-line) is reported from the epochs it has, with what was left out named one
+// line each (onSkip) and in report.html and summary.md; a run that cannot be read at all is left
+// out while the others are reported.
 
 import Core
 import Foundation
