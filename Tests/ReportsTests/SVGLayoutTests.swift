@@ -92,6 +92,7 @@ final class SVGLayoutTests: XCTestCase {
         for name in ["zeros", "normal-0.01", "alexnet"] { try writeSyntheticRun(folder: root + "/" + name, seed: 0) }
         try writeSyntheticRun(folder: root + "/he", seed: 2)
         try writeSyntheticRun(folder: root + "/bias-minus-10 with a rather long variant name", seed: 0, extras: false)
+        try writeSyntheticRun(folder: root + "/lenet5-sigmoid-lr0.5-batch128-momentum0.9-nesterov", seed: 0, extras: false)
         let solo = try scratchDirectory(self) + "/solo"
         try writeSyntheticRun(folder: solo, seed: 0)
         var checked = 0
@@ -102,6 +103,24 @@ final class SVGLayoutTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(checked, 20)
+    }
+
+    /// Real reports, when DTRAIN_LAYOUT_FOLDERS names their folders (colon-separated; e.g. the
+    /// runs/render/* folders launch/render-reports writes): every .svg in them, as it lies.
+    func testReportFoldersNamedInTheEnvironment() throws {
+        guard let list = ProcessInfo.processInfo.environment["DTRAIN_LAYOUT_FOLDERS"], !list.isEmpty else {
+            throw XCTSkip("DTRAIN_LAYOUT_FOLDERS not set")
+        }
+        var checked = 0
+        for folder in list.split(separator: ":").map(String.init) {
+            let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".svg") }.sorted()
+            XCTAssertFalse(names.isEmpty, "\(folder): no .svg")
+            for name in names {
+                assertLegible(try String(contentsOfFile: folder + "/" + name, encoding: .utf8), folder + "/" + name)
+                checked += 1
+            }
+        }
+        print("SVGLayoutTests: \(checked) SVGs checked in \(list)")
     }
 
     /// The measurement itself: a label and one drawn over it collide; side by side they do not;
@@ -134,6 +153,11 @@ final class SVGLayoutTests: XCTestCase {
         XCTAssertGreaterThan(TextMetrics.width("WWW", size: 10), TextMetrics.width("iii", size: 10) * 3)
         XCTAssertEqual(TextMetrics.wrap("alpha beta gamma", size: 10, width: TextMetrics.width("alpha beta", size: 10)),
                        ["alpha beta", "gamma"])
-        XCTAssertEqual(TextMetrics.wrap("unbreakable", size: 10, width: 5), ["unbreakable"])
+        // a word wider than the line is cut into pieces that fit, nothing lost
+        let cut = TextMetrics.wrap("unbreakable-variant-name", size: 10, width: 30)
+        XCTAssertGreaterThan(cut.count, 1)
+        XCTAssertEqual(cut.joined(), "unbreakable-variant-name")
+        for piece in cut { XCTAssertLessThanOrEqual(TextMetrics.width(piece, size: 10), 30, piece) }
+        XCTAssertEqual(TextMetrics.wrap("i", size: 10, width: 1), ["i"], "one character always makes a line")
     }
 }

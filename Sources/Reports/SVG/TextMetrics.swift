@@ -45,18 +45,22 @@ public enum TextMetrics {
         return Double(units) / 2048 * size
     }
 
-    /// `text` broken at spaces into lines no wider than `width` px at `size` (a single word wider
-    /// than that stays whole on its own line).
+    /// `text` broken at spaces into lines no wider than `width` px at `size`; a word wider than
+    /// that is cut into the longest pieces that fit (at least one character each).
     public static func wrap(_ text: String, size: Double, width: Double, bold: Bool = false) -> [String] {
+        func fits(_ s: String) -> Bool { Self.width(s, size: size, bold: bold) <= width }
         var lines: [String] = [], current = ""
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            let candidate = current.isEmpty ? String(word) : current + " " + word
-            if current.isEmpty || Self.width(candidate, size: size, bold: bold) <= width {
-                current = candidate
-            } else {
-                lines.append(current)
-                current = String(word)
+        for var word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+            let candidate = current.isEmpty ? word : current + " " + word
+            if fits(candidate) { current = candidate; continue }
+            if !current.isEmpty { lines.append(current); current = "" }
+            while !fits(word) {
+                var cut = 1
+                while cut < word.count, fits(String(word.prefix(cut + 1))) { cut += 1 }
+                lines.append(String(word.prefix(cut)))
+                word = String(word.dropFirst(cut))
             }
+            current = word
         }
         if !current.isEmpty { lines.append(current) }
         return lines
