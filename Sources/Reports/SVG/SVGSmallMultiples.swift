@@ -76,7 +76,7 @@ public struct SVGSmallMultiples {
                 var y = yScales[i]
                 xs.pixels = (r.left, r.right); y.pixels = (r.bottom, r.top)
                 let groups = Coincidence.groups(x: panels[i].lines.map(\.x), y: panels[i].lines.map { $0.y.map { y.map($0) } })
-                let text = groups.map { Coincidence.sentence($0.map { seriesNames[panels[i].lines[$0].series] }) }
+                let text = groups.map { Coincidence.sentence($0.map { name(of: panels[i].lines[$0].series) }) }
                 notes.append(text.flatMap { TextMetrics.wrap($0, size: Self.noteSize, width: panelWidth) })
                 rowNotes = max(rowNotes, notes[i].count)
                 rects.append(r); xScales.append(xs); ys.append(y)
@@ -85,7 +85,8 @@ public struct SVGSmallMultiples {
             k += columns
         }
 
-        var svg = SVGWriter(width: 10 + contentWidth, height: rowTop, title: title, subtitle: subtitle)
+        let legendRight = zip(seriesNames, legend).map { 10 + $1.x + 30 + textWidth($0, size: Self.legendSize) }.max() ?? 0
+        var svg = SVGWriter(width: max(10 + contentWidth, legendRight + 10), height: rowTop, title: title, subtitle: subtitle)
         for (i, name) in seriesNames.enumerated() {
             let x = 10 + legend[i].x, y = top + 4 + Double(legend[i].row) * Self.legendRow
             svg.line(x, y, x + 22, y, stroke: Palette.color(i), width: 2.5)
@@ -97,6 +98,9 @@ public struct SVGSmallMultiples {
         }
         return svg.render()
     }
+
+    /// The legend name of series `k` ("series k" for an index seriesNames does not cover).
+    private func name(of k: Int) -> String { seriesNames.indices.contains(k) ? seriesNames[k] : "series \(k)" }
 
     private func draw(_ panel: Panel, in r: PlotRect, x: AxisScale, y: AxisScale, notes: [String], on svg: inout SVGWriter) {
         svg.text(panel.title + (panel.logY ? " (log scale)" : ""), x: r.left, y: r.top - 7, size: Self.titleSize,
