@@ -27,7 +27,7 @@ final class ReportTests: XCTestCase {
         let (root, written, _) = try buildExperiment()
         let names = written.map { URL(fileURLWithPath: $0).lastPathComponent }
         for expected in ["loss.svg", "val_loss.svg", "val_accuracy.svg", "test_accuracy.svg", "throughput.svg", "wall_time.svg",
-                         "diagnostics-dead_fraction.svg", "diagnostics-grad_norm.svg", "diagnostics-weight_norm.svg",
+                         "diagnostics-dead_fraction.svg", "diagnostics-grad_norm.svg", "diagnostics-weight_norm.svg", "diagnostics-last-epoch.svg",
                          "confusion-base.svg", "confusion-lr_0.01____wide_.svg", "filters-base.svg", "report.html", "summary.md"] {
             XCTAssertTrue(names.contains(expected), "\(expected) not written; got \(names)")
         }
