@@ -1,6 +1,7 @@
 // Verdict.judge on hand-made epochs: each kind (learned, plateau at and above ln(classes),
-// diverged by a non-finite loss and by a loss far above), the diagnostics reasons (dead ReLUs,
-// vanishing gradient), the number of classes, and the summary row that carries the verdict.
+// diverged by a non-finite loss and by a loss far above), the diagnostics reasons (dead ReLUs;
+// a gradient below 1e-3 when the run did not learn), the number of classes, and the summary row
+// that carries the verdict.
 
 import Core
 import Foundation
@@ -68,7 +69,12 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(try Verdict.judge([epoch(1, loss: 0.1, layers: [("relu4", 1, nil)])], classes: 10),
                        Verdict(kind: .learned, reason: "dead ReLUs: relu4 100% dead"))
         XCTAssertEqual(try Verdict.judge([epoch(1, loss: 0.1, layers: [("relu1", 0.98, nil), ("conv1", nil, 2e-5)])], classes: 10),
-                       Verdict(kind: .learned))
+                       Verdict(kind: .learned), "a small gradient in a run that learned is no alarm")
+        // sigmoid on the plateau: no dead ReLUs, conv1's gradient a thousand times smaller than a learning layer's
+        XCTAssertEqual(try Verdict.judge([epoch(1, loss: 2.3032, layers: [("conv1", nil, 1.63e-4), ("fc3", nil, 0.08)])], classes: 10)?.reason,
+                       "conv1 gradient norm 1.6e-4; loss 2.3032 ≈ ln 10 = 2.3026")
+        XCTAssertEqual(try Verdict.judge([epoch(1, loss: 2.3032, layers: [("conv1", nil, 1.1e-3)])], classes: 10)?.reason,
+                       "loss 2.3032 ≈ ln 10 = 2.3026", "1e-3 and above is not named")
         // the last epoch WITH diagnostics is the one read
         let later = try [epoch(1, loss: 2.3, layers: [("relu1", 1, nil)]), epoch(2, loss: 2.3)]
         XCTAssertEqual(Verdict.judge(later, classes: 10)?.reason, "dead ReLUs: relu1 100% dead; loss 2.3000 ≈ ln 10 = 2.3026")
