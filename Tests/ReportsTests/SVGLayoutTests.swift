@@ -86,7 +86,9 @@ final class SVGLayoutTests: XCTestCase {
     }
 
     /// An experiment like configs/experiments/init.yaml: three variants with identical curves and
-    /// diagnostics (they coincide), one with different numbers, one long name; plus a single run.
+    /// diagnostics (they coincide), one with different numbers, two long names; plus a single run
+    /// with a step timeline. Every chart type a report draws is among them (feature maps use the
+    /// filters' image grid).
     func testEveryReportFigureKeepsItsTextInsideAndApart() throws {
         let root = try scratchDirectory(self) + "/init"
         for name in ["zeros", "normal-0.01", "alexnet"] { try writeSyntheticRun(folder: root + "/" + name, seed: 0) }
@@ -95,6 +97,14 @@ final class SVGLayoutTests: XCTestCase {
         try writeSyntheticRun(folder: root + "/lenet5-sigmoid-lr0.5-batch128-momentum0.9-nesterov", seed: 0, extras: false)
         let solo = try scratchDirectory(self) + "/solo"
         try writeSyntheticRun(folder: solo, seed: 0)
+        // a step timeline too (dtrain train --trace): two ranks, every phase
+        let phases = ["data", "forward", "backward", "wait", "allreduce", "optimizer"]
+        let events = (0..<2).flatMap { rank in
+            phases.enumerated().map { k, phase in
+                "{\"ph\": \"X\", \"name\": \"\(phase)\", \"pid\": \(rank), \"ts\": \(k * 100), \"dur\": \(90 + 5 * rank)}"
+            }
+        }
+        try ("{\"traceEvents\": [" + events.joined(separator: ", ") + "]}").write(toFile: solo + "/trace.json", atomically: true, encoding: .utf8)
         var checked = 0
         for folder in [root, solo] {
             for path in try Report.build(folder: folder) where path.hasSuffix(".svg") {
@@ -103,6 +113,7 @@ final class SVGLayoutTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(checked, 20)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: solo + "/timeline.svg"))
     }
 
     /// Real reports, when DTRAIN_LAYOUT_FOLDERS names their folders (colon-separated; e.g. the
