@@ -21,9 +21,11 @@ enum MetricsReader {
             let parsed = try? JSONSerialization.jsonObject(with: Foundation.Data(trimmed.utf8), options: [.fragmentsAllowed])
             guard let object = parsed as? [String: Any] else {
                 if tolerateCutLastLine, i == cutLine {
-                    return (rows, "\(at): last line cut short (no newline; the run was stopped while writing it?), left out; \(rows.count) epoch\(rows.count == 1 ? "" : "s") before it read")
+                    let kept = "\(rows.count) epoch\(rows.count == 1 ? "" : "s") before it read"
+                    return (rows, "\(at): last line cut short (no newline; the run was stopped while writing it?), left out; " + kept)
                 }
-                throw InputError("\(at): not a JSON object (expected one JSON object per line, one line per epoch; see DESIGN.md \"Metrics\")")
+                throw InputError("\(at): not a JSON object (expected one JSON object per line, one line per epoch; "
+                    + "see DESIGN.md \"Metrics\")")
             }
             rows.append(try EpochMetrics(object, at: at))
         }

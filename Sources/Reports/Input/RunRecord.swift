@@ -47,7 +47,7 @@ public struct RunRecord {
     ///
     /// With `onSkip`, what a report can do without is left out and described to it instead (one
     /// line each): a last line of metrics.jsonl or steps.csv cut short, and a steps.csv or JSON
-    /// artefact that cannot be read. A run with no complete epoch is an InputError either way.
+    /// artefact that cannot be read; a run left with no complete epoch is then an InputError.
     public static func load(folder: String, name: String? = nil, onSkip: ((String) -> Void)? = nil) throws -> RunRecord {
         let fm = FileManager.default
         let metrics = folder + "/metrics.jsonl"
@@ -119,7 +119,8 @@ public struct RunRecord {
             }
         }
         guard !runs.isEmpty else {
-            throw InputError("\(folder): no usable run: no metrics.jsonl with a complete epoch in it or in any subfolder (expected a run or experiment folder)")
+            throw InputError("\(folder): no usable run: no metrics.jsonl with a complete epoch in it or in any subfolder "
+                + "(expected a run or experiment folder)")
         }
         return runs
     }

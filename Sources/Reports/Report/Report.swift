@@ -1,8 +1,9 @@
 // Report.build turns a run folder, or an experiment folder of runs, into pictures written
 // beside the data: one .svg per figure, report.html (all of them inline, self-contained) and
 // summary.md (the per-variant table with verdicts, and most-confused classes). A damaged folder
-// is reported as far as it can be read, with what was left out named in both pages. Photos annotated by
-// `dtrain read-digits --annotate FOLDER/read-digits` are inlined in a section of their own.
+// is reported as far as it can be read, with what was left out named in both pages. Photos
+// annotated by `dtrain read-digits --annotate FOLDER/read-digits` are inlined in a section of
+// their own.
 
 import Core
 import Foundation

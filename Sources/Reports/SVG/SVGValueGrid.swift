@@ -1,8 +1,9 @@
 // A table of coloured cells: one row per series (a variant; row i carries Palette.color(i), the
-// colour series i has in every figure of a report, in a swatch beside its name), one block of columns per quantity (a diagnostics metric), each column a group (a
-// layer). Every cell prints its value; its shade runs from white at the block's smallest finite
-// value to dark blue at its largest, on a log scale when the block asks for one, so that one
-// block's numbers are compared with each other only. Missing values are a grey "–".
+// colour series i has in every figure of a report, in a swatch beside its name), one block of
+// columns per quantity (a diagnostics metric), each column a group (a layer). Every cell prints its
+// value; its shade runs from a faint blue at the block's smallest finite value to dark blue at its
+// largest, on a log scale when the block asks for one, so a block's numbers are compared with each
+// other only. Missing values are a grey "–".
 
 import Core
 import Foundation
