@@ -36,7 +36,7 @@ struct ExperimentRun: ParsableCommand {
                 _ = try trainer.run()
             }
             if comm.rank == 0 {
-                let written = try Report.build(folder: experiment.output)
+                let written = try Report.build(folder: experiment.output, onSkip: warnSkipped)
                 print("report: \(experiment.output)/report.html (\(written.count) files)")
             }
         }
@@ -50,7 +50,12 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "A run folder (with metrics.jsonl) or an experiment folder of runs.") var folder: String
 
     func run() throws {
-        let written = try Report.build(folder: folder)
+        let written = try Report.build(folder: folder, onSkip: warnSkipped)
         print("wrote \(written.count) files; open \(folder)/report.html")
     }
+}
+
+/// One line on stderr for each thing a report left out (exit 0: the report was still written).
+func warnSkipped(_ line: String) {
+    FileHandle.standardError.write(Data("skipped: \(line)\n".utf8))
 }

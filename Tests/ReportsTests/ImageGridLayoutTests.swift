@@ -54,8 +54,7 @@ final class ImageGridLayoutTests: XCTestCase {
         XCTAssertGreaterThan(layout.captionLines[0].count, 1, "a 30-character caption wraps")
         XCTAssertGreaterThan(layout.bottom, layout.captionBoxes[6]!.y + layout.captionBoxes[6]!.height)
         // a single word longer than a line is cut, never left overlong
-        XCTAssertEqual(ImageGridLayout.wrap("abcdefghij", width: 4 * ImageGridLayout.captionSize * ImageGridLayout.captionCharWidth),
-                       ["abcd", "efgh", "ij"])
+        XCTAssertEqual(ImageGridLayout.wrap("abcdefghij", width: ImageGridLayout.width(of: "abcd")), ["abcd", "efgh", "ij"])
     }
 
     /// The rendered SVG draws each caption centred on its layout box, at the layout's font size.

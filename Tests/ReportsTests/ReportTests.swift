@@ -1,6 +1,7 @@
 // Report.build end to end on a synthetic experiment (2 variants x 3 epochs, steps.csv,
 // confusion.json, filters.json): the files written, every SVG and the HTML page well-formed,
-// summary.md's numbers equal to metrics.jsonl's, and no external reference anywhere.
+// summary.md's numbers equal to metrics.jsonl's (and its verdict column), and no external
+// reference anywhere.
 
 #if canImport(FoundationXML)
 import Core
@@ -26,7 +27,7 @@ final class ReportTests: XCTestCase {
         let (root, written, _) = try buildExperiment()
         let names = written.map { URL(fileURLWithPath: $0).lastPathComponent }
         for expected in ["loss.svg", "val_loss.svg", "val_accuracy.svg", "test_accuracy.svg", "throughput.svg", "wall_time.svg",
-                         "diagnostics-dead_fraction.svg", "diagnostics-grad_norm.svg", "diagnostics-weight_norm.svg",
+                         "diagnostics-dead_fraction.svg", "diagnostics-grad_norm.svg", "diagnostics-weight_norm.svg", "diagnostics-last-epoch.svg",
                          "confusion-base.svg", "confusion-lr_0.01____wide_.svg", "filters-base.svg", "report.html", "summary.md"] {
             XCTAssertTrue(names.contains(expected), "\(expected) not written; got \(names)")
         }
@@ -97,7 +98,7 @@ final class ReportTests: XCTestCase {
         let lines = md.split(separator: "\n").filter { $0.hasPrefix("|") }
         let header = cells(lines[0])
         XCTAssertEqual(header, ["variant", "final epoch", "train loss", "val loss", "val acc (%)", "test acc (%)",
-                                "test top-5 (%)", "train seconds", "images/s", "world size"])
+                                "test top-5 (%)", "train seconds", "images/s", "world size", "verdict"])
         var seen = 0
         for line in lines.dropFirst(2) {
             let row = cells(line)
@@ -114,6 +115,8 @@ final class ReportTests: XCTestCase {
             }
         }
         XCTAssertEqual(seen, variants.count, "a row per variant")
+        // Both synthetic variants end far below ln 10 with healthy diagnostics: no reason given.
+        XCTAssertEqual(lines.dropFirst(2).prefix(variants.count).map { cells($0).last }, ["learned", "learned"])
         XCTAssertTrue(md.contains("| 4 | 9 | 40 |"))
     }
 

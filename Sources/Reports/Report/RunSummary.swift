@@ -1,6 +1,8 @@
 // The one-row-per-variant summary: final-epoch losses and accuracies, total training seconds
-// (sum of epoch_seconds), mean images/s (mean over epochs), world size. Rendered as the
-// markdown table of summary.md and the HTML table at the top of report.html, same numbers.
+// (sum of epoch_seconds), mean images/s (mean over epochs), world size, and the Verdict (learned /
+// plateau / diverged, with its reason). Rendered as the markdown table of summary.md and the HTML
+// table at the top of report.html, same numbers. The verdict's number of classes comes from the
+// run's confusion.json; without one, `assumedClasses` (10: every shipped dataset is a digit set).
 
 import Core
 import Foundation
@@ -16,6 +18,9 @@ public struct RunSummary {
     public var trainSeconds: Double?
     public var imagesPerSec: Double?
     public var worldSize: Int?
+    public var verdict: Verdict?
+
+    public static let assumedClasses = 10
 
     public init(_ run: RunRecord) {
         variant = run.name
@@ -31,6 +36,7 @@ public struct RunSummary {
         trainSeconds = seconds.isEmpty ? nil : seconds.reduce(0, +)
         let rates = run.epochs.map(\.imagesPerSec).filter(\.isFinite)
         imagesPerSec = rates.isEmpty ? nil : rates.reduce(0, +) / Double(rates.count)
+        verdict = Verdict.judge(run.epochs, classes: run.confusion?.classes ?? Self.assumedClasses)
     }
 
     /// Column titles and the decimals each number is printed with (nil: an integer).
@@ -49,17 +55,27 @@ public struct RunSummary {
         }
     }
 
+    /// The verdict cell: "plateau: loss 2.3015 ≈ ln 10 = 2.3026", or "n/a" with no epoch.
+    public var verdictText: String { verdict?.text ?? "n/a" }
+
+    /// Variant, the numbers in `columns` order, then the verdict (left-aligned: it is text).
     public static func markdownTable(_ rows: [RunSummary]) -> String {
-        var out = "| variant | " + columns.map(\.title).joined(separator: " | ") + " |\n"
-        out += "|---|" + String(repeating: "---:|", count: columns.count) + "\n"
-        for r in rows { out += "| " + markdownCell(r.variant) + " | " + r.cells.joined(separator: " | ") + " |\n" }
+        var out = "| variant | " + columns.map(\.title).joined(separator: " | ") + " | verdict |\n"
+        out += "|---|" + String(repeating: "---:|", count: columns.count) + "---|\n"
+        for r in rows {
+            out += "| " + markdownCell(r.variant) + " | " + r.cells.joined(separator: " | ") + " | " + markdownCell(r.verdictText) + " |\n"
+        }
         return out
     }
 
     public static func htmlTable(_ rows: [RunSummary]) -> String {
-        var out = "<table>\n<thead><tr><th>variant</th>" + columns.map { "<th>\(XMLText.escape($0.title))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
-        for r in rows {
-            out += "<tr><td>\(XMLText.escape(r.variant))</td>" + r.cells.map { "<td class=\"num\">\($0)</td>" }.joined() + "</tr>\n"
+        var out = "<table>\n<thead><tr><th>variant</th>" + columns.map { "<th>\(XMLText.escape($0.title))</th>" }.joined()
+            + "<th>verdict</th></tr></thead>\n<tbody>\n"
+        for (i, r) in rows.enumerated() {
+            out += "<tr><td><span class=\"swatch\" style=\"background:\(Palette.color(i))\"></span>\(XMLText.escape(r.variant))</td>"
+                + r.cells.map { "<td class=\"num\">\($0)</td>" }.joined()
+                + "<td class=\"verdict \(r.verdict?.kind.rawValue ?? "none")\"><b>\(r.verdict?.kind.rawValue ?? "n/a")</b>"
+                + (r.verdict?.reason.map { ": " + XMLText.escape($0) } ?? "") + "</td></tr>\n"
         }
         return out + "</tbody>\n</table>\n"
     }

@@ -3,8 +3,8 @@
 // into lines no wider than the column's text width, a word longer than that cut into pieces that
 // fit. The column's text width is the cell, widened up to `maxCaptionWidth` for the widest
 // caption, so captions never reach into a neighbour: every caption box lies inside its own column,
-// and rows are as tall as their tallest caption. Widths are estimated from the font size
-// (`captionCharWidth` x size per character, a little wider than DejaVu Sans's average glyph).
+// and rows are as tall as their tallest caption. Widths are TextMetrics's (DejaVu Sans advances),
+// the estimate every chart uses.
 
 import Foundation
 
@@ -24,7 +24,6 @@ public struct GridBox: Equatable, Sendable {
 public struct ImageGridLayout: Sendable {
     public static let captionSize = 10.0
     public static let lineHeight = 12.0
-    public static let captionCharWidth = 0.62             // x font size, per character
     public static let maxCaptionWidth = 150.0
     public static let gap = 10.0                          // between columns and between rows
     public static let stripHeight = 12.0
@@ -72,14 +71,14 @@ public struct ImageGridLayout: Sendable {
         bottom = y
     }
 
-    /// Estimated rendered width of one caption line.
+    /// Rendered width of one caption line (TextMetrics at captionSize).
     public static func width(of text: String) -> Double {
-        Double(text.count) * captionSize * captionCharWidth
+        TextMetrics.width(text, size: captionSize)
     }
 
-    /// `text` in lines no wider than `width`: broken after spaces and dots, an over-long piece cut.
+    /// `text` in lines no wider than `width`: broken after spaces and dots, an over-long piece cut
+    /// into the longest prefixes that fit (at least one character each).
     public static func wrap(_ text: String, width: Double) -> [String] {
-        let perLine = max(1, Int(width / (captionSize * captionCharWidth)))
         var pieces: [String] = [], piece = ""
         for ch in text {
             piece.append(ch)
@@ -87,12 +86,15 @@ public struct ImageGridLayout: Sendable {
         }
         if !piece.isEmpty { pieces.append(piece) }
         var lines: [String] = [], line = ""
+        func fits(_ s: String) -> Bool { Self.width(of: s.trimmingCharacters(in: .whitespaces)) <= width }
         for var p in pieces {
-            if line.count + p.trimmingCharacters(in: .whitespaces).count > perLine, !line.isEmpty {
+            if !line.isEmpty, !fits(line + p) {
                 lines.append(line.trimmingCharacters(in: .whitespaces)); line = ""
             }
-            while p.count > perLine {
-                lines.append(String(p.prefix(perLine))); p = String(p.dropFirst(perLine))
+            while !fits(p) {
+                var cut = 1
+                while cut < p.count, fits(String(p.prefix(cut + 1))) { cut += 1 }
+                lines.append(String(p.prefix(cut))); p = String(p.dropFirst(cut))
             }
             line += p
         }

@@ -36,11 +36,6 @@ func svgNumber(_ v: Double) -> String {
     return s
 }
 
-/// Approximate rendered width of `text` at `size` px in a sans-serif font (for layout only).
-func textWidth(_ text: String, size: Double) -> Double {
-    Double(text.count) * size * 0.6
-}
-
 /// Collects SVG elements in paint order and renders the standalone document.
 struct SVGWriter {
     let width: Double
@@ -51,7 +46,7 @@ struct SVGWriter {
     /// A document of at least `width` x `height` px, widened so the heading fits, with `title`
     /// (and `subtitle`, when given) drawn at the top left.
     init(width: Double, height: Double, title: String, subtitle: String? = nil) {
-        let headingWidth = max(Double(title.count) * 14 * 0.66, textWidth(subtitle ?? "", size: 10.5)) + 20
+        let headingWidth = max(TextMetrics.width(title, size: 14, bold: true), textWidth(subtitle ?? "", size: 10.5)) + 20
         self.width = max(width, headingWidth).rounded(.up)
         self.height = height.rounded(.up)
         self.title = title

@@ -1,6 +1,8 @@
 // A line plot: named series on shared axes with a legend, nice ticks, optional log-y, markers for
 // per-epoch series, and a smoothed mode for per-step loss (raw series faint, EMA bold). Missing
-// points (nil, NaN, or not positive on log-y) are skipped: the line breaks around them.
+// points (nil, NaN, or not positive on log-y) are skipped: the line breaks around them. Lines that
+// coincide within half a pixel (Coincidence) are named under the x-axis title, so a line hidden
+// under another is still reported.
 
 import Core
 import Foundation
@@ -69,9 +71,15 @@ public struct SVGPlot {
         let legendX = r.right + 18
         let legendWidth = 34 + (series.map { textWidth($0.name, size: 11) }.max() ?? 0)
         let legendHeight = Double(series.count) * 17
+        let notes = coincidenceNotes(xScale, yScale).flatMap { TextMetrics.wrap($0, size: Self.noteSize, width: r.width) }
+        let notesTop = r.bottom + 54
         var svg = SVGWriter(width: legendX + legendWidth + 8,
-                            height: max(r.bottom + 46, r.top + legendHeight + 8), title: title, subtitle: subtitle)
+                            height: max(notesTop + Double(notes.count) * 14 - 6, r.top + legendHeight + 8),
+                            title: title, subtitle: subtitle)
         svg.frame(r, x: xScale, y: yScale, xTitle: xLabel, yTitle: yLabel)
+        for (i, line) in notes.enumerated() {
+            svg.text(line, x: r.left, y: notesTop + Double(i) * 14, size: Self.noteSize, fill: "#9a3412")
+        }
         if !hasData {
             svg.text("no data", x: r.left + r.width / 2, y: r.top + r.height / 2, size: 13, anchor: .middle, fill: "#999999")
         }
@@ -109,6 +117,16 @@ public struct SVGPlot {
             svg.text(s.name, x: legendX + 28, y: y + 4, size: 11, fill: "#333333")
         }
         return svg.render()
+    }
+
+    static let noteSize = 10.5
+
+    /// One sentence per group of lines drawn on top of each other (see Coincidence), naming them
+    /// in legend order; the lines compared are the ones drawn bold (a smoothed series' EMA).
+    func coincidenceNotes(_ xs: AxisScale, _ ys: AxisScale) -> [String] {
+        let drawn = series.map { s in s.smoothing.map { Smoothing.ema(s.y, weight: $0) } ?? s.y }
+        let groups = Coincidence.groups(x: series.map(\.x), y: drawn.map { $0.map { ys.map($0) } })
+        return groups.map { Coincidence.sentence($0.map { series[$0].name }) }
     }
 
     /// The values the y axis must cover: every point of a plain series; of a smoothed one, its
