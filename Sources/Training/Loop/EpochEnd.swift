@@ -31,6 +31,7 @@ extension Trainer {
         let trainSeconds = sums.seconds, times = sums.times
         let diagnosticsStart = monotonicSeconds()
         let diagnosed = try diagnostics?.measure()
+        var diagnosticsSeconds = diagnosed == nil ? 0 : monotonicSeconds() - diagnosticsStart
         let m = EpochMetrics(
             epoch: epoch, step: step, worldSize: comm.size, lr: schedule.at(step: max(step - 1, 0)),
             trainLoss: sums.lossSum / max(sums.seen, 1), trainAccuracy: 100 * sums.correct / max(sums.seen, 1),
@@ -41,12 +42,13 @@ extension Trainer {
             evalSeconds: evalSeconds, waitSeconds: times.wait, rankTrainAccuracy: rankAccuracy,
             diagnostics: diagnosed?.layers ?? [], diagnosticsBatch: diagnosed?.batch)
         if last, isRoot, let test {
+            let artifactsStart = monotonicSeconds()
+            defer { diagnosticsSeconds += monotonicSeconds() - artifactsStart }
             try Artifacts.writeConfusion(test, folder: config.output)
             try Artifacts.writeFilters(network, folder: config.output)
             try Artifacts.writeFeatures(network, digit: data.test.subset(0..<min(1, data.test.count)),
                                         normalization: config.data.normalize, folder: config.output)
         }
-        let diagnosticsSeconds = monotonicSeconds() - diagnosticsStart
         try saveCheckpoints(epoch: epoch, validation: validation?.accuracy ?? test?.accuracy)
         var row = m
         if isRoot {
