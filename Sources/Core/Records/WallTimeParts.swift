@@ -2,9 +2,10 @@
 // (forward, backward and the optimiser's update), exchange (the transfer), waiting (for the slowest
 // rank to reach the exchange), data, evaluation, checkpoints and diagnostics. `seconds` follows
 // `names`; a part a row lacks (older files) or holds as null counts 0. The parts never overlap, so
-// their sum is at most the wall time; `unaccounted` is the rest (the per-step bookkeeping between
-// the phases: progress bar, steps.csv, the log line; and for a resumed epoch the earlier
-// process's training).
+// their sum is at most the wall time; `unaccounted` is the rest: the bookkeeping between the timed
+// phases (the step observers: progress bar, steps.csv; the gather of every rank's own-shard
+// accuracy; the epoch's log line and metrics row) and, for a resumed epoch, the earlier process's
+// training. Only rank 0's clock: what the other ranks wait for rank 0 does not show here.
 
 public struct WallTimeParts: Equatable {
     public static let names = ["compute", "exchange", "waiting", "data", "evaluation", "checkpoints", "diagnostics"]
