@@ -39,8 +39,10 @@ final class WallTimeTests: XCTestCase {
             XCTAssertGreaterThan(try XCTUnwrap(row.evalSeconds), 0, "epoch \(row.epoch) was evaluated", file: file, line: line)
         }
         // a share, not a duration: the bookkeeping between the timed phases is small next to them
-        let run = WallTimeParts(summing: rows)
-        XCTAssertLessThan(run.unaccounted, 0.25 * run.wall, "unaccounted \(run.unaccounted) s of \(run.wall) s; parts \(run.seconds)",
+        // (about 5% here, where a step computes for microseconds). The median epoch's share, so
+        // that one epoch preempted in its bookkeeping by a busy machine does not decide it.
+        let shares = rows.map { WallTimeParts($0) }.map { $0.unaccounted / max($0.wall, 1e-12) }.sorted()
+        XCTAssertLessThan(shares[shares.count / 2], 0.25, "unaccounted shares per epoch \(shares); parts \(WallTimeParts(summing: rows).seconds)",
                           file: file, line: line)
     }
 
