@@ -32,7 +32,8 @@ final class WallTimeTests: XCTestCase {
             let parts = WallTimeParts(row)
             XCTAssertEqual(parts.wall, wall, file: file, line: line)
             XCTAssertTrue(parts.seconds.allSatisfy { $0 >= 0 }, "epoch \(row.epoch): \(parts.seconds)", file: file, line: line)
-            XCTAssertLessThanOrEqual(parts.accounted, wall + 1e-9, "epoch \(row.epoch): parts \(parts.seconds) exceed the wall time", file: file, line: line)
+            XCTAssertLessThanOrEqual(parts.accounted, wall + 1e-9, "epoch \(row.epoch): parts \(parts.seconds) exceed the wall time",
+                                     file: file, line: line)
             XCTAssertLessThanOrEqual(row.epochSeconds, wall + 1e-9, "epoch \(row.epoch): training outlasts the epoch", file: file, line: line)
             XCTAssertGreaterThan(parts.seconds[0], 0, "epoch \(row.epoch): no compute time", file: file, line: line)
             XCTAssertGreaterThan(try XCTUnwrap(row.checkpointSeconds), 0, "epoch \(row.epoch) wrote a checkpoint", file: file, line: line)

@@ -39,7 +39,8 @@ enum ImageFigures {
             }
         }
         if let (name, parts) = largest {
-            time.subtitle = String(format: "unaccounted: %.2f s (%.1f%%) of %.1f s", parts.unaccounted, 100 * parts.unaccounted / parts.wall, parts.wall)
+            time.subtitle = String(format: "unaccounted: %.2f s (%.1f%%) of %.1f s",
+                                   parts.unaccounted, 100 * parts.unaccounted / parts.wall, parts.wall)
                 + (runs.count > 1 ? " in \(name), the most of any variant" : "")
         }
         return [Figure(file: "throughput.svg", section: "Throughput", svg: rate.render()),
