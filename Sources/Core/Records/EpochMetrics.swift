@@ -46,10 +46,21 @@ public struct EpochMetrics {
     public var commSeconds: Double
     public var dataSeconds: Double
     public var evalSeconds: Double?                 // absent from older runs' files
+    /// Rank 0's seconds from the end of its backward pass to the moment every rank had reached the
+    /// exchange (the stall check's arrival messages, then the strategy's own barrier where it has
+    /// one): a measurement on rank 0's clock, not an estimate; comm_seconds is the transfer after it.
     public var waitSeconds: Double?
-    /// Seconds the epoch's checkpoints held the loop (snapshot, and waiting for the previous
-    /// background write); nil in older runs' files.
+    /// Seconds the epoch's checkpoints held the loop (gathering the shard counts, the snapshot, and
+    /// waiting for the previous background write), every_steps saves included; nil in older runs' files.
     public var checkpointSeconds: Double?
+    /// Rank 0's seconds on diagnostics: the per-layer measurements and, after the last epoch, the
+    /// confusion, filter and feature-map files; nil in older runs' files.
+    public var diagnosticsSeconds: Double?
+    /// Rank 0's whole epoch, from the previous epoch's row (or the start of the loop) to this one:
+    /// training (epoch_seconds), mid-epoch checkpoints, evaluation, diagnostics, the epoch-end
+    /// checkpoint and the bookkeeping between them. A resumed epoch counts the earlier process's
+    /// training seconds too, whose split into parts is not known. nil in older runs' files.
+    public var wallSeconds: Double?
     /// Rank 0's process age (seconds since it started) when the row was written; nil when unknown.
     public var processSeconds: Double?
     public var rankTrainAccuracy: [Double]
@@ -63,7 +74,7 @@ public struct EpochMetrics {
                 valLoss: Double?, valAccuracy: Double?, testLoss: Double, testAccuracy: Double, testTop5: Double,
                 epochSeconds: Double, imagesPerSec: Double, computeSeconds: Double, commSeconds: Double, dataSeconds: Double,
                 evalSeconds: Double?, waitSeconds: Double?, checkpointSeconds: Double? = nil, processSeconds: Double? = nil,
-                rankTrainAccuracy: [Double],
+                diagnosticsSeconds: Double? = nil, wallSeconds: Double? = nil, rankTrainAccuracy: [Double],
                 diagnostics: [LayerDiagnostics] = [], diagnosticsBatch: Int? = nil, extra: [String: Double] = [:]) {
         self.epoch = epoch; self.step = step; self.worldSize = worldSize; self.lr = lr; self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy; self.valLoss = valLoss; self.valAccuracy = valAccuracy; self.testLoss = testLoss
@@ -71,6 +82,7 @@ public struct EpochMetrics {
         self.imagesPerSec = imagesPerSec; self.computeSeconds = computeSeconds; self.commSeconds = commSeconds
         self.dataSeconds = dataSeconds; self.evalSeconds = evalSeconds; self.waitSeconds = waitSeconds
         self.checkpointSeconds = checkpointSeconds; self.processSeconds = processSeconds
+        self.diagnosticsSeconds = diagnosticsSeconds; self.wallSeconds = wallSeconds
         self.rankTrainAccuracy = rankTrainAccuracy; self.diagnostics = diagnostics; self.diagnosticsBatch = diagnosticsBatch
         self.extra = extra
     }
@@ -88,6 +100,8 @@ public struct EpochMetrics {
         m.set("comm_seconds", .double(commSeconds)); m.set("data_seconds", .double(dataSeconds))
         if let waitSeconds { m.set("wait_seconds", .double(waitSeconds)) }
         if let checkpointSeconds { m.set("checkpoint_seconds", .double(checkpointSeconds)) }
+        if let diagnosticsSeconds { m.set("diagnostics_seconds", .double(diagnosticsSeconds)) }
+        if let wallSeconds { m.set("wall_seconds", .double(wallSeconds)) }
         if let processSeconds { m.set("process_seconds", .double(processSeconds)) }
         m.set("rank_train_accuracy", .array(rankTrainAccuracy.map { .double($0) }))
         if let diagnosticsBatch {
@@ -149,7 +163,7 @@ extension EpochMetrics {
         }
         var extra: [String: Double] = [:]
         let known = Set(required + ["val_loss", "val_accuracy", "rank_train_accuracy", "diagnostics", "eval_seconds", "wait_seconds",
-                              "checkpoint_seconds", "process_seconds"])
+                              "checkpoint_seconds", "process_seconds", "diagnostics_seconds", "wall_seconds"])
         for (key, value) in o where !known.contains(key) {
             if let v = try? optionalNumber(value, key: key, at: at) { extra[key] = v }
         }
@@ -167,6 +181,8 @@ extension EpochMetrics {
             waitSeconds: try optionalNumber(o["wait_seconds"], key: "wait_seconds", at: at),
             checkpointSeconds: try optionalNumber(o["checkpoint_seconds"], key: "checkpoint_seconds", at: at),
             processSeconds: try optionalNumber(o["process_seconds"], key: "process_seconds", at: at),
+            diagnosticsSeconds: try optionalNumber(o["diagnostics_seconds"], key: "diagnostics_seconds", at: at),
+            wallSeconds: try optionalNumber(o["wall_seconds"], key: "wall_seconds", at: at),
             rankTrainAccuracy: try ranks.map { try optionalNumber($0, key: "rank_train_accuracy", at: at) ?? .nan },
             diagnostics: diagnostics.layers, diagnosticsBatch: diagnostics.batch,
             extra: extra)

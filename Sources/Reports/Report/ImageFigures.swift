@@ -18,19 +18,30 @@ enum ImageFigures {
         return figures
     }
 
-    /// Mean images/s and total training time split into compute, communication, data and the rest.
+    /// Mean images/s, and rank 0's wall time split into its named parts (WallTimeParts); the wall
+    /// time in no part is a number in the subtitle, the largest share when there are several runs.
     static func bars(_ runs: [RunRecord]) -> [Figure] {
         guard runs.contains(where: { !$0.epochs.isEmpty }) else { return [] }
         var rate = SVGBarChart(title: "Training throughput", valueLabel: "images per second (mean over epochs)")
-        var time = SVGBarChart(title: "Training wall time", valueLabel: "seconds (sum over epochs)")
-        time.segmentNames = ["compute", "communication", "data", "other"]
+        var time = SVGBarChart(title: "Wall time", valueLabel: "seconds on rank 0 (sum over epochs)")
+        time.segmentNames = WallTimeParts.names
         time.decimals = 1
+        // the legend is one row from the plot's left edge: the plot is at least as wide
+        time.plotWidth = max(time.plotWidth, WallTimeParts.names.map { 30 + textWidth($0, size: 11) }.reduce(0, +))
+        var largest: (name: String, parts: WallTimeParts)?
         for run in runs {
             let summary = RunSummary(run)
             rate.addBar(run.name, summary.imagesPerSec ?? .nan)
-            func total(_ k: KeyPath<EpochMetrics, Double>) -> Double { run.epochs.map { $0[keyPath: k] }.filter(\.isFinite).reduce(0, +) }
-            let parts = [total(\.computeSeconds), total(\.commSeconds), total(\.dataSeconds)]
-            time.addBar(run.name, segments: parts + [max(0, total(\.epochSeconds) - parts.reduce(0, +))])
+            let parts = WallTimeParts(summing: run.epochs)
+            time.addBar(run.name, segments: parts.seconds)
+            if parts.wall > 0, parts.unaccounted / parts.wall >= (largest.map { $0.parts.unaccounted / $0.parts.wall } ?? -1) {
+                largest = (run.name, parts)
+            }
+        }
+        if let (name, parts) = largest {
+            time.subtitle = String(format: "unaccounted: %.2f s (%.1f%%) of %.1f s",
+                                   parts.unaccounted, 100 * parts.unaccounted / parts.wall, parts.wall)
+                + (runs.count > 1 ? " in \(name), the most of any variant" : "")
         }
         return [Figure(file: "throughput.svg", section: "Throughput", svg: rate.render()),
                 Figure(file: "wall_time.svg", section: "Throughput", svg: time.render())]

@@ -6,7 +6,8 @@
 // (BackgroundWrites: one checkpoint in flight at most; `run` waits for the last before it returns),
 // so the fsyncs are off the critical path; the file is written and fsynced once, and latest/best
 // are hard links to it (identical contents; never changed in place). `checkpointSeconds` is what
-// saving held the loop.
+// saving held the loop this epoch, the gather of the shard counts included (on rank 0 that is its
+// wait for the other ranks to reach the save).
 
 import Core
 import Foundation
@@ -14,10 +15,10 @@ import NN
 
 extension Trainer {
     func saveCheckpoints(epoch: Int, validation: Double?) throws {
-        let counts = comm.allgather([Double(passes.ownCorrect), Double(passes.ownSeen)])
-        guard isRoot else { return }
         let start = monotonicSeconds()
         defer { checkpointSeconds += monotonicSeconds() - start }
+        let counts = comm.allgather([Double(passes.ownCorrect), Double(passes.ownSeen)])
+        guard isRoot else { return }
         let improved = validation.map { $0 > bestValidation } ?? false
         if let validation, improved { bestValidation = validation }
         let t = config.train

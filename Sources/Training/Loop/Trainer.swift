@@ -37,8 +37,12 @@ public final class Trainer {
     var bestValidation = -Double.infinity
     /// Rank 0's checkpoint file writes, off the loop's thread (CheckpointSaving.swift).
     let checkpointWrites = BackgroundWrites()
-    /// Seconds checkpoint saving has held rank 0's loop so far (snapshots and waits for earlier writes).
+    /// Seconds checkpoint saving has held the loop this epoch (every_steps saves included); reset
+    /// when the epoch's metrics row is made.
     var checkpointSeconds = 0.0
+    /// When the current epoch's wall time began: the previous epoch's row, or the loop's start
+    /// (less the training seconds of a resumed partial epoch).
+    var epochWallStart = 0.0
     private var resumedFrom: String?
     private var observers: [StepObserver] = []
     private var segmentStart = 0.0             // when the current stretch of steps began (sums.seconds)
@@ -167,6 +171,7 @@ public final class Trainer {
         for o in observers { try o.runStarting() }
         if let resumedFrom { log.say("resumed from \(resumedFrom) at step \(step) (epoch \(step / shards.stepsPerEpoch + 1))") }
         var outcome = TrainingOutcome()
+        epochWallStart = monotonicSeconds() - sums.seconds     // sums.seconds: a resumed partial epoch's training
         do {
             try trainToTheEnd(&outcome)
         } catch {
