@@ -68,7 +68,7 @@ let package = Package(
                     exclude: ["Fixtures"]),                 // read through #filePath, not bundled
         .testTarget(name: "CollectiveTests", dependencies: ["Core", "Collective"]),
         .testTarget(name: "TrainingTests", dependencies: ["Core", "Training", "TestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Core", "Reports", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Core", "Reports", "Training", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Core", "Training"]),
     ]
 )

@@ -9,6 +9,7 @@ import FoundationXML
 #endif
 import Foundation
 import Reports
+import Training
 import XCTest
 
 /// One <text> element's box in SVG pixels, with its string for messages.
@@ -114,6 +115,69 @@ final class SVGLayoutTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 20)
         XCTAssertTrue(FileManager.default.fileExists(atPath: solo + "/timeline.svg"))
+    }
+
+    /// A launch/scale --link sweep folder: np=1 points, two links with fp32/fp16 points at np=2 and
+    /// np=4, each link's fit, and forced-algorithm timings; every SVG `dtrain scale report` writes
+    /// (scale.svg, link.svg, algorithms-*.svg, projection.svg) keeps its text inside and apart.
+    func testScalingFiguresKeepTheirTextInsideAndApart() throws {
+        let folder = try scratchDirectory(self)
+        var lines: [String] = []
+        func bench(_ model: String, np: Int, compress: String, wire: Int, exchangeUs: Double) -> TrainBenchRecord {
+            var b = TrainBenchRecord()
+            b.model = model; b.worldSize = np; b.batch = 32; b.steps = 10; b.stepMs = 40 + exchangeUs / 1000
+            b.imagesPerSec = Double(32 * np) / b.stepMs * 1000; b.computeMs = 39; b.optimizerMs = 0.3; b.dataMs = 0.1
+            b.waitMs = 0.01; b.allreduceMs = exchangeUs / 1000; b.sgemmGFLOPs = 90
+            if np > 1 {
+                var e = ExchangeBenchRecord()
+                e.strategy = "flat"; e.medianUs = exchangeUs; e.bareAllreduceUs = exchangeUs; e.compress = compress; e.wireBytesPerStep = wire
+                b.exchange = e
+            }
+            return b
+        }
+        for model in ["lenet5", "mnist-alexnet-with-a-long-name"] {
+            for compress in ["none", "fp16"] {
+                lines.append(ScalePointRecord(mode: "link", strategy: "flat", np: 1, batchPerRank: 32, oversubscribed: false, status: "ok",
+                                              bench: bench(model, np: 1, compress: compress, wire: 0, exchangeUs: 500)).jsonText())
+            }
+        }
+        for (link, us) in [("1gbit", 20_000.0), ("2.5gbit", 8_000.0)] {
+            for model in ["lenet5", "mnist-alexnet-with-a-long-name"] {
+                for np in [2, 4] {
+                    for (compress, wire) in [("none", 2_529_012), ("fp16", 1_264_518)] {
+                        var r = ScalePointRecord(mode: "link", strategy: "flat", np: np, batchPerRank: 32, oversubscribed: np > 2, status: "ok",
+                                                 bench: bench(model, np: np, compress: compress, wire: wire, exchangeUs: us * Double(wire) / 2_529_012))
+                        r.link = link; r.ranksPerHost = np / 2
+                        lines.append(r.jsonText())
+                    }
+                }
+            }
+            let samples = [65_536, 262_144, 1 << 20, 4 << 20].map { AllreduceSample(bytes: $0, seconds: Double($0) * us / 2.5e12 + 1e-5) }
+            try CommFitFile.save(try RingFit(samples: samples, ranks: 2, algorithm: .mpiDefault), host: "test",
+                                 to: LinkComparisons.fitPath(folder: folder, link: link))
+            try FileManager.default.createDirectory(atPath: folder + "/algorithms", withIntermediateDirectories: true)
+            for a in ["ring", "recursive-doubling", "rabenseifner"] {
+                let r = AllreduceBenchRecord(worldSize: 2, repeats: 5, samples: samples.map {
+                    AllreduceBenchRecord.Sample(bytes: $0.bytes, us: $0.seconds * 1e6, algbwGBs: Double($0.bytes) / $0.seconds / 1e9) }, algorithm: a)
+                try r.jsonText().write(toFile: folder + "/algorithms/\(link)-np2-\(a).json", atomically: true, encoding: .utf8)
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: folder + "/points.jsonl", atomically: true, encoding: .utf8)
+
+        let sweep = try ScalingSweep.load(folder: folder)
+        var report = ScalingReport(sweep: sweep, projections: [], fit: nil, command: "launch/scale --link", cores: 2)
+        report.links = try LinkComparisons.build(sweep: sweep, folder: folder)
+        report.validations = try AlgorithmValidation.load(folder: folder)
+        XCTAssertEqual(report.links.count, 16)
+        XCTAssertEqual(report.validations.count, 2)
+        let compute = ComputeCost(secondsPerImage: 1e-3, source: "stated")
+        report.projections = [[.ethernet10, .ethernet100].map {
+            ScalingProjection(modelName: "lenet5", parameters: 61_706, compute: compute, batchPerRank: 64, network: $0) }]
+        let written = try report.write(folder: folder).filter { $0.hasSuffix(".svg") }
+        XCTAssertEqual(Set(written.map { ($0 as NSString).lastPathComponent }),
+                       ["scale.svg", "link.svg", "algorithms-1gbit-np2.svg", "algorithms-2.5gbit-np2.svg"])
+        for path in written { assertLegible(try String(contentsOfFile: path, encoding: .utf8), path) }
+        assertLegible(report.projectionSVG(), "projection.svg")
     }
 
     /// Real reports, when DTRAIN_LAYOUT_FOLDERS names their folders (colon-separated; e.g. the

@@ -68,9 +68,11 @@ link_up() {
         { echo "tc on $2 at $rate: $(head -1 "$link_dir/err")" >&2; return 1; }
     done
   fi
-  # Open MPI calls `agent HOST COMMAND...`, COMMAND meant for a remote shell: run it in namespace B.
-  printf '#!/bin/sh\n# launch agent: start the daemon in "host" %s (a namespace) instead of over ssh\nshift\nexec %s netns exec %s /bin/sh -c "$*"\n' \
-    "$link_b" "$link_ip" "$link_b" > "$link_dir/agent"
+  # Open MPI calls `agent HOST COMMAND...`, COMMAND meant for a remote shell: run it in namespace B,
+  # under a hostname of its own (a UTS namespace): Open MPI names its shared-memory segments after
+  # the host, and two ranks of each "host" with the same name would open each other's segments.
+  printf '#!/bin/sh\n# launch agent: start the daemon in "host" %s (a namespace) instead of over ssh\nshift\nexec %s netns exec %s unshare --uts /bin/sh -c "hostname %s && $*"\n' \
+    "$link_b" "$link_ip" "$link_b" "$link_b" > "$link_dir/agent"
   chmod 755 "$link_dir/agent"
 }
 

@@ -1,7 +1,8 @@
 # Sourced by launch/scale for --link RATES: for each rate, the emulated link of emulated-link.sh is
 # made, `dtrain bench comm` at np=2 across it saves comm-fit-<rate>.json, and `dtrain bench train`
 # runs each config at each np (half the ranks in each namespace) and wire format; the link is then
-# removed. np=1 of each config (no link) gives the projection's compute. Points go to points.jsonl
+# removed. np=1 of each config (no link) gives the projection's compute, and with a 16-bit wire
+# format the time of its conversions (at np=1 the exchange only encodes and decodes). Points go to points.jsonl
 # with mode "link"; `dtrain scale report` puts them beside the projection. With --algorithms, each
 # named algorithm is also forced in `dtrain bench comm --json` on shared memory (every np) and on
 # each link (np=2): algorithms/<place>-np<N>-<algorithm>.json, set beside one joint model by the
@@ -34,7 +35,8 @@ link_point() {
       "$(printf '%s' "$json" | sed -n 's/.*"step_ms": *\([0-9.eE+-]*\).*/\1/p')" "${ex:+$(awk -v v="$ex" 'BEGIN { printf "%.3f ms", v / 1000 }')}"
   else
     if [ $rc -eq 124 ]; then err="timed out after 900 s"
-    else err=$(grep -m1 'error' "$out/logs/$tag.err" || tail -1 "$out/logs/$tag.err"); fi
+    else err=$(grep -m1 -iE 'error|crashed' "$out/logs/$tag.err" | sed 's/\x1b\[[0-9;]*m//g' || true)
+         [ -n "$err" ] || err=$(grep -v '^[- ]*$' "$out/logs/$tag.err" | tail -1); fi
     [ -n "$err" ] || err="exit $rc with no message"
     echo "$head, \"status\": \"failed\", \"error\": \"$(printf '%s' "$err" | json_escape)\"}" >> "$out/points.jsonl"
     printf '  %-8s %-28s np=%-2s %-5s FAILED: %s\n' "$link" "$(basename "$config" .yaml)" "$np" "$compress" "$err"
@@ -46,7 +48,7 @@ algorithm_runs() {
   local place=$1 np=$2 a; shift 2
   mkdir -p "$out/algorithms"
   for a in $link_algorithms; do
-    if link_run_bg timeout 600 "$@" "$dtrain" bench comm --json --algorithm "$a" --repeats 10 --sizes "$comm_sizes" \
+    if link_run_bg timeout 600 "$@" "$dtrain" bench comm --json --algorithm "$a" --repeats 20 --sizes "$comm_sizes" \
          > "$out/algorithms/$place-np$np-$a.json.tmp" 2> "$out/logs/algorithm-$place-np$np-$a.err"; then
       grep '^{' "$out/algorithms/$place-np$np-$a.json.tmp" | tail -1 > "$out/algorithms/$place-np$np-$a.json"
       echo "  $a forced at np=$np on $place: measured"
@@ -59,9 +61,13 @@ algorithm_runs() {
 
 link_sweep() {
   local rate config np compress
-  echo "np=1 (no link): the projection's compute per model"
+  echo "np=1 (no link): the projection's compute per model, and each 16-bit format's conversions"
+  local formats="none"
+  for compress in $link_compress; do [ "$compress" = none ] || formats="$formats $compress"; done
   for config in $link_configs; do
-    link_point "np1-$(basename "$config" .yaml)" 1 1 - "$config" none
+    for compress in $formats; do
+      link_point "np1-$(basename "$config" .yaml)-$compress" 1 1 - "$config" "$compress"
+    done
   done
   if [ -n "$link_algorithms" ]; then
     echo "forced algorithms over shared memory"
@@ -75,7 +81,7 @@ link_sweep() {
     echo "link $rate: namespaces $link_a and $link_b over a veth pair$([ "$rate" = none ] || echo ", HTB at $rate each way")"
     link_up "$rate" || { link_down; echo "  link $rate could not be made; skipped"; continue; }
     link_command 2
-    if link_run_bg timeout 600 "${link_cmd[@]}" "$dtrain" bench comm --repeats 10 --sizes "$comm_sizes" \
+    if link_run_bg timeout 600 "${link_cmd[@]}" "$dtrain" bench comm --repeats 20 --sizes "$comm_sizes" \
          --save "$out/comm-fit-$rate.json" > "$out/comm-$rate.txt" 2> "$out/logs/comm-$rate.err"; then
       echo "  $(grep '^default fit' "$out/comm-$rate.txt")"
     else

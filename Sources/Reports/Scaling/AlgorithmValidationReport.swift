@@ -13,7 +13,7 @@ extension ScalingReport {
         guard !validations.isEmpty else { return "" }
         var out = "\n## Allreduce algorithms: measured against modelled\n\n"
         out += "Each algorithm forced with `dtrain bench comm --algorithm A` (Open MPI's coll_tuned dynamic rules); per place and world size "
-        out += "ONE alpha, beta and gamma fitted to all algorithms' timings together (relative least squares), then each algorithm's model "
+        out += "ONE alpha, beta and gamma fitted to all algorithms' timings of 64 KiB and more together (relative least squares), then each algorithm's model "
         out += "in the terms of docs/scaling.md. Cells: model / measured - 1 (goal: within ±20% from 64 KiB).\n"
         for v in validations {
             let sizes = Array(Set(v.goalRows.map(\.bytes))).sorted()
@@ -35,7 +35,7 @@ extension ScalingReport {
         validations.map { v in
             var plot = LogXPlot(title: "Allreduce algorithms, \(v.place), np=\(v.ranks): measured and modelled",
                                 xLabel: "message (bytes)", yLabel: "time per allreduce (us)", logY: true)
-            plot.subtitle = String(format: "markers: measured median; dashed: one alpha/beta/gamma fitted to all algorithms (%.1f us, %.2f GB/s, gamma %.2g s/B)",
+            plot.subtitle = String(format: "markers: measured median; dashed: one alpha/beta/gamma fitted to all algorithms from 64 KiB (%.1f us, %.2f GB/s, gamma %.2g s/B)",
                                    v.alpha * 1e6, v.beta > 0 ? 1 / v.beta / 1e9 : .nan, v.gamma)
             plot.xTickLabel = byteLabel
             for (k, a) in orderedAlgorithms(v).enumerated() {

@@ -16,22 +16,29 @@ extension ScalingReport {
         func pct(_ v: Double) -> String { v.isFinite ? String(format: "%+.0f%%", 100 * v) : "–" }
         var out = "\n## Emulated links: measured against projected\n\n"
         out += "Ranks in two network namespaces joined by a veth pair, TCP only, each end's egress shaped by HTB at the link rate "
-        out += "(`none`: unshaped). Per link, `dtrain bench comm` at np=2 across it gives alpha and beta (`comm-fit-<rate>.json`); "
-        out += "the prediction is Open MPI's allreduce choice for the bytes on the wire at that np, priced on that fit "
-        out += "(steps inside one namespace on the shared-memory fit), and the step adds np=1's compute of the same model. "
-        out += "Exchange: the median per training step on rank 0; bare: an fp32 allreduce of the same buffer back to back. "
+        out += "(`none`: unshaped). Per link, `dtrain bench comm` at np=2 across it gives alpha and beta (`comm-fit-<rate>.json`), "
+        out += "taken in two regimes: alpha from the fit over all sizes, beta refitted over the messages of 256 KiB and more "
+        out += "(HTB passes a message of up to one 64 KiB segment at once, faster than the rate, which pulls a fit over all sizes "
+        out += "towards a faster link). The prediction is Open MPI's allreduce choice for the bytes on the wire at that np, priced on "
+        out += "that link (steps inside one namespace on the shared-memory fit); a 16-bit wire adds its conversions measured at np=1 "
+        out += "(`codec`) and the same per element for the elements the reduction combines. The step adds np=1's compute of the same "
+        out += "model. Exchange: the median per training step on rank 0; bare: an fp32 allreduce of the same buffer back to back. "
         out += "Error = predicted / measured - 1.\n\n"
         for link in orderedLinks {
-            if let fit = links.first(where: { $0.link == link })?.linkFit {
-                out += "- `\(link)`: " + fit.summary + String(format: " (%.2f Gb/s)\n", 8 / fit.model.beta / 1e9)
+            if let c = links.first(where: { $0.link == link }) {
+                out += String(format: "- `%@`: alpha %.2f us, beta %.4g s/byte (%.2f Gb/s) from %d samples of 256 KiB and more; over all sizes: %.2f Gb/s, rms relative residual %.0f%%\n",
+                              link, c.linkFit.model.alpha * 1e6, c.linkFit.model.beta, c.fittedGigabits,
+                              c.linkFit.samples.filter { $0.bytes >= 256 * 1024 }.count, 8 / c.allSizesFit.model.beta / 1e9,
+                              100 * c.allSizesFit.rmsRelativeResidual)
             }
         }
-        out += "\n| link | model | wire | np | ranks/host | algorithm | bytes/step | step ms | predicted | error | exchange ms | bare ms | predicted | error | note |\n"
-        out += "|---|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
+        out += "\n| link | model | wire | np | ranks/host | algorithm | bytes/step | step ms | predicted | error | exchange ms | bare ms | codec ms | predicted | error | note |\n"
+        out += "|---|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
         for c in links {
             out += "| \(c.link) | \(c.model) | \(c.compress == "none" ? "fp32" : c.compress) | \(c.ranks) | \(c.ranksPerHost) | \(c.algorithm.rawValue) | "
             out += "\(grouped(c.wireBytes)) | \(f(c.measuredStepMs, 2)) | \(f(c.predictedStepMs, 2)) | \(pct(c.stepError)) | "
-            out += "\(f(c.measuredExchangeMs, 3)) | \(f(c.bareAllreduceMs, 3)) | \(f(c.predictedExchangeMs, 3)) | \(pct(c.exchangeError)) | "
+            out += "\(f(c.measuredExchangeMs, 3)) | \(f(c.bareAllreduceMs, 3)) | \(c.compress == "none" ? "" : f(c.codecMs, 3)) | "
+            out += "\(f(c.predictedExchangeMs, 3)) | \(pct(c.exchangeError)) | "
             out += (c.oversubscribed ? "oversubscribed (\(c.ranks) ranks > \(cores) cores)" : "") + " |\n"
         }
         out += wireFormatMarkdown()

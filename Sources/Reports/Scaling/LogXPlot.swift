@@ -54,7 +54,9 @@ public struct LogXPlot {
         for t in xs.ticks {
             guard let px = xs.map(t) else { continue }
             svg.line(px, r.top, px, r.bottom, stroke: "#e6e6e6")
-            svg.text(xTickLabel(t), x: px, y: r.bottom + 15, size: 10.5, anchor: .middle, fill: "#555555")
+            // the leftmost label starts at the axis instead of centring on it, clear of the y axis's lowest label
+            let atLeft = px - TextMetrics.width(xTickLabel(t), size: 10.5) / 2 < r.left - 4
+            svg.text(xTickLabel(t), x: atLeft ? r.left - 2 : px, y: r.bottom + 15, size: 10.5, anchor: atLeft ? .start : .middle, fill: "#555555")
         }
         for s in series {
             var run: [(Double, Double)] = []

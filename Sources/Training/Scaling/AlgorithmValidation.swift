@@ -1,10 +1,12 @@
 // Issue 20's check of the cost models: `dtrain bench comm --algorithm A --json` for several forced
 // algorithms at one place (shared memory, or an emulated link's rate) and world size, saved by
 // launch/scale as algorithms/<place>-np<N>-<algorithm>.json. One alpha, beta and gamma are fitted to
-// ALL of a place's algorithms at once (weighted least squares on the relative error, as RingFit), so
-// each algorithm's model is a prediction from a network description shared with the others, not a
-// curve fitted to itself; each algorithm's timings are then set beside its model. The terms are those
-// of the algorithm Open MPI really runs for the forced number at that size (its fall-backs).
+// ALL of a place's algorithms at once (weighted least squares on the relative error, as RingFit),
+// over the messages the goal speaks of (>= 64 KiB: below that an HTB-shaped link passes a message
+// at once, faster than its rate, and the relative weights would let the small messages set beta),
+// so each algorithm's model is a prediction from a network description shared with the others, not
+// a curve fitted to itself; each algorithm's timings at every size are then set beside its model.
+// The terms are those of the algorithm Open MPI really runs for the forced number at that size.
 
 import Core
 import Foundation
@@ -28,15 +30,19 @@ public struct AlgorithmValidation: Sendable {
     /// The smallest message the ±20% goal speaks of.
     public static let goalFromBytes = 64 * 1024
 
-    /// Fits alpha, beta, gamma to every row of `measured` (algorithm, bytes, seconds) at `ranks`.
-    public init(place: String, ranks: Int, measured: [(AllreduceAlgorithm, Int, Double)]) throws {
+    /// Fits alpha, beta, gamma to the rows of `measured` (algorithm, bytes, seconds) at `ranks` of at
+    /// least `fitFrom` bytes, and sets every row beside the fitted model.
+    public init(place: String, ranks: Int, measured: [(AllreduceAlgorithm, Int, Double)], fitFrom: Int = goalFromBytes) throws {
         let usable = measured.filter { $0.2 > 0 && $0.2.isFinite && $0.1 > 0 }
         let terms = usable.map { m -> CostTerms in
             let runs = AllreduceChoice.forced(m.0).algorithm(bytes: m.1, ranks: ranks)
             return runs.terms(bytes: Double(m.1), ranks: ranks) ?? .zero
         }
-        guard usable.count >= 3 else { throw InputError("\(place) np=\(ranks): a joint fit needs at least 3 timings (got \(usable.count))") }
-        let (a, b, g) = jointFit(terms: terms, seconds: usable.map(\.2))
+        let fitted = usable.indices.filter { usable[$0].1 >= fitFrom }
+        guard fitted.count >= 3 else {
+            throw InputError("\(place) np=\(ranks): a joint fit needs at least 3 timings of \(fitFrom) bytes or more (got \(fitted.count))")
+        }
+        let (a, b, g) = jointFit(terms: fitted.map { terms[$0] }, seconds: fitted.map { usable[$0].2 })
         guard b > 0 else { throw InputError("\(place) np=\(ranks): the allreduce times do not grow with the message size; no bandwidth to fit") }
         self.place = place
         self.ranks = ranks

@@ -1,11 +1,14 @@
 // `launch/scale --link`: each training point measured over an emulated link (ranks in two network
 // namespaces, TCP over a veth pair shaped by HTB) beside what the projection predicts for it from
 // the same link's measured alpha and beta (comm-fit-<rate>.json, `dtrain bench comm` at np=2 across
-// the link): the exchange is Open MPI's choice of algorithm for the bytes on the wire (halved by
-// train.compress) at that world size, priced by blockLayoutTerms for the ranks per namespace (steps
-// between namespaces on the link's fit, steps inside one on the shared-memory fit comm-fit.json),
-// and the step is np=1's compute (+ optimiser + data) of the same model plus that exchange, as the
-// projection adds them (no overlap). Errors are predicted / measured - 1.
+// the link, taken in two regimes: RingFit.bandwidthRegime). The exchange is Open MPI's choice of
+// algorithm for the bytes on the wire (halved by train.compress) at that world size, priced by
+// blockLayoutTerms for the ranks per namespace (steps between namespaces on the link's fit, steps
+// inside one on the shared-memory fit comm-fit.json); a 16-bit wire format adds its conversions,
+// measured at np=1 (the same model and format: encoding and decoding every gradient once), and the
+// reduction's per element (taken at the same cost per element) for the elements the algorithm
+// reduces. The step is np=1's compute (+ optimiser + data) of the same model plus that exchange, as
+// the projection adds them (no overlap). Errors are predicted / measured - 1.
 
 import Core
 import Foundation
@@ -13,7 +16,8 @@ import Foundation
 /// One point on an emulated link: what was measured and what the model predicts.
 public struct LinkComparison: Sendable {
     public var link: String
-    public var linkFit: RingFit
+    public var linkFit: RingFit                  // the two-regime fit the prediction uses
+    public var allSizesFit: RingFit              // the fit as bench comm saved it (all sizes, relative weights)
     public var model: String
     public var compress: String
     public var ranks: Int
@@ -27,6 +31,7 @@ public struct LinkComparison: Sendable {
     public var bareAllreduceMs: Double          // fp32, back to back (NaN where compressed: not the wire format)
     public var predictedExchangeMs: Double
     public var predictedStepMs: Double          // NaN without np=1 of the model
+    public var codecMs: Double                  // 16-bit: np=1's encode + decode per step (0 for fp32; NaN: not measured)
 
     public var exchangeError: Double { predictedExchangeMs / measuredExchangeMs - 1 }
     public var stepError: Double { predictedStepMs / measuredStepMs - 1 }
@@ -51,19 +56,35 @@ public enum LinkComparisons {
         for p in points {
             guard let link = p.link else { continue }
             if fits[link] == nil { fits[link] = try CommFitFile.load(fitPath(folder: folder, link: link)).fit }
-            guard let fit = fits[link] else { continue }
-            let base = sweep.points.first { $0.ok && $0.ranks == 1 && $0.model == p.model && $0.batchPerRank == p.batchPerRank }
-            let exchange = predictedExchangeSeconds(bytes: p.wireBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost,
-                                                    link: fit.model, shared: shared?.model ?? fit.model)
+            guard let saved = fits[link] else { continue }
+            let fit = saved.bandwidthRegime()
+            func one(_ compress: String) -> ScalePoint? {
+                sweep.points.first { $0.ok && $0.ranks == 1 && $0.model == p.model && $0.batchPerRank == p.batchPerRank && $0.compress == compress }
+            }
+            let base = one("none")
+            let codec = p.compress == "none" ? 0 : (one(p.compress)?.allreduceMs ?? .nan)
+            var exchange = 1000 * predictedExchangeSeconds(bytes: p.wireBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost,
+                                                           link: fit.model, shared: shared?.model ?? fit.model)
+            if p.compress != "none", codec.isFinite {
+                exchange += codec * (1 + reducedElements(bytes: p.wireBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost)
+                                         / Double(max(1, p.wireBytes / 2)))
+            }
             let compute = base.map { $0.computeMs + $0.optimizerMs + $0.dataMs } ?? .nan
-            out.append(LinkComparison(link: link, linkFit: fit, model: p.model, compress: p.compress, ranks: p.ranks,
+            out.append(LinkComparison(link: link, linkFit: fit, allSizesFit: saved, model: p.model, compress: p.compress, ranks: p.ranks,
                                       ranksPerHost: p.ranksPerHost, batchPerRank: p.batchPerRank, wireBytes: p.wireBytes,
                                       algorithm: OpenMPITunedAllreduce.chosen(bytes: p.wireBytes, ranks: p.ranks),
                                       oversubscribed: p.oversubscribed, measuredStepMs: p.stepMs, measuredExchangeMs: p.exchangeMs,
                                       bareAllreduceMs: p.compress == "none" ? p.bareAllreduceMs : .nan,
-                                      predictedExchangeMs: 1000 * exchange, predictedStepMs: compute + 1000 * exchange))
+                                      predictedExchangeMs: exchange, predictedStepMs: compute + exchange, codecMs: codec))
         }
         return out
+    }
+
+    /// 16-bit elements one rank reduces in Open MPI's allreduce of `bytes` (2 bytes an element).
+    static func reducedElements(bytes: Int, ranks: Int, ranksPerHost: Int) -> Double {
+        let algorithm = OpenMPITunedAllreduce.chosen(bytes: bytes, ranks: ranks)
+        let (intra, inter) = blockLayoutTerms(algorithm, bytes: Double(bytes), ranks: ranks, ranksPerNode: max(1, ranksPerHost))
+        return (intra.bytesReduced + inter.bytesReduced) / 2
     }
 
     /// Seconds of Open MPI's allreduce of `bytes` over `ranks` ranks, `ranksPerHost` to a host:

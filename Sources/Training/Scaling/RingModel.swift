@@ -119,3 +119,32 @@ public struct RingFit: Sendable {
                algorithm.name, ranks, model.alpha * 1e6, model.beta, model.gigabytesPerSecond, 100 * rmsRelativeResidual)
     }
 }
+
+extension RingFit {
+    /// The fit in two regimes, for a link whose small messages are not on its bandwidth line (an
+    /// HTB-shaped link passes up to one 64 KiB GSO segment at once, faster than its rate): alpha from
+    /// this fit (dominated by the small messages, as the relative weights make it), beta refitted with
+    /// alpha held, by relative least squares over the samples of at least `fromBytes` only. Itself
+    /// when fewer than two samples are that large.
+    public func bandwidthRegime(fromBytes: Int = 256 * 1024) -> RingFit {
+        let large = samples.filter { $0.bytes >= fromBytes }
+        guard large.count >= 2 else { return self }
+        var bb = 0.0, bt = 0.0
+        for s in large {
+            let t = Self.terms(algorithm, bytes: s.bytes, ranks: ranks)
+            let w = 1 / (s.seconds * s.seconds), rest = s.seconds - t.latencySteps * model.alpha
+            bb += w * t.bytesSent * t.bytesSent; bt += w * t.bytesSent * rest
+        }
+        let beta = bt / bb
+        guard beta > 0, beta.isFinite else { return self }
+        let m = RingModel(alpha: model.alpha, beta: beta)
+        let squares = samples.map { s -> Double in
+            let t = Self.terms(algorithm, bytes: s.bytes, ranks: ranks)
+            let r = (t.latencySteps * m.alpha + t.bytesSent * m.beta - s.seconds) / s.seconds
+            return r * r
+        }
+        return RingFit(model: m, ranks: ranks, samples: samples,
+                       rmsRelativeResidual: (squares.reduce(0, +) / Double(max(1, samples.count))).squareRoot(), algorithm: algorithm)
+    }
+}
+
