@@ -131,7 +131,7 @@ struct ScaleProject: ParsableCommand {
 
 struct ScaleReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report",
-        abstract: "scale.csv, scale.md and scale.svg from a launch/scale folder (points.jsonl, comm-fit.json); link.svg and the measured-against-projected table for launch/scale --link.")
+        abstract: "scale.csv, scale.md and scale.svg from a launch/scale folder (points.jsonl, comm-fit.json); link-<model>-np<N>.svg and the measured-against-projected table for launch/scale --link.")
 
     @Argument(help: "The sweep folder (runs/scale-<date>).") var folder: String
     @OptionGroup var options: ProjectionOptions

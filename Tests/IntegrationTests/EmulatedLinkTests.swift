@@ -63,7 +63,7 @@ final class EmulatedLinkTests: XCTestCase {
         XCTAssertTrue(md.contains("## Emulated links: measured against projected"), md)
         XCTAssertTrue(md.contains("| 1gbit | lenet5 | fp32 | 2 | 1 |") && md.contains("| 1gbit | lenet5 | fp16 | 2 | 1 |"), md)
         XCTAssertTrue(md.contains("(0.50x)"), "fp16 halves the bytes per step:\n\(md)")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/link.svg"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/link-lenet5-np2.svg"))
         XCTAssertTrue(r.stdout.contains("emulated links: measured beside projected"), r.stdout)
         XCTAssertEqual(try leftovers(), [], "namespaces left after the sweep")
     }

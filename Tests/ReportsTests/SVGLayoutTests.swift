@@ -119,7 +119,7 @@ final class SVGLayoutTests: XCTestCase {
 
     /// A launch/scale --link sweep folder: np=1 points, two links with fp32/fp16 points at np=2 and
     /// np=4, each link's fit, and forced-algorithm timings; every SVG `dtrain scale report` writes
-    /// (scale.svg, link.svg, algorithms-*.svg, projection.svg) keeps its text inside and apart.
+    /// (scale.svg, link-*.svg, algorithms-*.svg, projection.svg) keeps its text inside and apart.
     func testScalingFiguresKeepTheirTextInsideAndApart() throws {
         let folder = try scratchDirectory(self)
         var lines: [String] = []
@@ -175,7 +175,8 @@ final class SVGLayoutTests: XCTestCase {
             ScalingProjection(modelName: "lenet5", parameters: 61_706, compute: compute, batchPerRank: 64, network: $0) }]
         let written = try report.write(folder: folder).filter { $0.hasSuffix(".svg") }
         XCTAssertEqual(Set(written.map { ($0 as NSString).lastPathComponent }),
-                       ["scale.svg", "link.svg", "algorithms-1gbit-np2.svg", "algorithms-2.5gbit-np2.svg"])
+                       ["scale.svg", "link-lenet5-np2.svg", "link-lenet5-np4.svg", "link-mnist-alexnet-with-a-long-name-np2.svg",
+                        "link-mnist-alexnet-with-a-long-name-np4.svg", "algorithms-1gbit-np2.svg", "algorithms-2.5gbit-np2.svg"])
         for path in written { assertLegible(try String(contentsOfFile: path, encoding: .utf8), path) }
         assertLegible(report.projectionSVG(), "projection.svg")
     }

@@ -2,7 +2,8 @@
 // node and those across the network (by hand for ring, recursive doubling and Rabenseifner), and
 // LinkComparisons reads a launch/scale --link folder (points.jsonl, comm-fit-<rate>.json) into
 // measured-beside-predicted rows whose predictions are the fit's alpha and beta in the terms of the
-// algorithm Open MPI picks, plus np=1's compute for the step.
+// algorithm Open MPI picks (a 16-bit wire plus its conversions measured at np=1), plus np=1's
+// compute for the step.
 
 import Core
 import Foundation
@@ -64,13 +65,17 @@ final class LinkComparisonTests: XCTestCase {
         }
         var one = ScalePointRecord(mode: "link", strategy: "flat", np: 1, batchPerRank: 16, oversubscribed: false, status: "ok",
                                    bench: bench(np: 1, compress: "none", wire: 0, exchangeUs: 0, stepMs: 0.6))
-        one.link = nil
+        one.link = nil; one.compress = "none"
+        var codec = ScalePointRecord(mode: "link", strategy: "flat", np: 1, batchPerRank: 16, oversubscribed: false, status: "ok",
+                                     bench: bench(np: 1, compress: "fp16", wire: 0, exchangeUs: 0, stepMs: 0.8))
+        codec.compress = "fp16"
+        codec.bench?.allreduceMs = 0.2                   // at np=1 the exchange only encodes and decodes
         var fp32 = ScalePointRecord(mode: "link", strategy: "flat", np: 2, batchPerRank: 16, oversubscribed: false, status: "ok",
                                     bench: bench(np: 2, compress: "none", wire: 246_836, exchangeUs: 2200, stepMs: 2.9))
         fp32.link = "1gbit"; fp32.ranksPerHost = 1
         var fp16 = fp32
         fp16.bench = bench(np: 2, compress: "fp16", wire: 123_424, exchangeUs: 1200, stepMs: 1.9)
-        try ([one, fp32, fp16].map { $0.jsonText() }.joined(separator: "\n") + "\n")
+        try ([one, codec, fp32, fp16].map { $0.jsonText() }.joined(separator: "\n") + "\n")
             .write(toFile: folder + "/points.jsonl", atomically: true, encoding: .utf8)
         if fit {
             let f = RingFit(model: RingModel(alpha: 10e-6, beta: 8.5e-9), ranks: 2, samples: [], rmsRelativeResidual: 0.05,
@@ -90,7 +95,11 @@ final class LinkComparisonTests: XCTestCase {
             let algorithm = OpenMPITunedAllreduce.chosen(bytes: wire, ranks: 2)
             XCTAssertEqual(row.algorithm, algorithm)
             let t = try XCTUnwrap(algorithm.terms(bytes: Double(wire), ranks: 2))
-            let exchangeMs: Double = 1000 * (t.latencySteps * 10e-6 + t.bytesSent * 8.5e-9)
+            var exchangeMs: Double = 1000 * (t.latencySteps * 10e-6 + t.bytesSent * 8.5e-9)
+            if i == 1 {   // fp16: the conversions measured at np=1, and as much per element for the elements reduced
+                exchangeMs += 0.2 * (1 + t.bytesReduced / 2 / Double(wire / 2))
+                XCTAssertEqual(row.codecMs, 0.2, accuracy: 1e-12)
+            }
             XCTAssertEqual(row.predictedExchangeMs, exchangeMs, accuracy: 1e-9)
             XCTAssertEqual(row.predictedStepMs, 0.56 + exchangeMs, accuracy: 1e-9, "np=1's compute + optimizer + data, then the exchange")
             XCTAssertEqual(row.measuredExchangeMs, measured, accuracy: 1e-12)

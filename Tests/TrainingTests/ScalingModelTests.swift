@@ -140,4 +140,23 @@ final class ScalingModelTests: XCTestCase {
                        allreduceSeconds(AllreduceChoice.mpiDefault.algorithm(bytes: 4_000_000, ranks: 8), bytes: 4_000_000, ranks: 8, network: .ethernet10),
                        accuracy: 1e-15)
     }
+
+    /// An HTB-shaped link: messages up to 64 KiB pass at twice the rate, larger ones on the line
+    /// 10 us + n x 8e-9. The fit over all sizes is pulled towards the fast small messages; the
+    /// bandwidth regime takes beta from the messages of 256 KiB and more and finds the line's.
+    func testBandwidthRegimeTakesBetaFromTheLargeMessages() throws {
+        let sizes = [4, 1024, 16_384, 65_536, 262_144, 1 << 20, 4 << 20, 16 << 20]
+        let samples = sizes.map { n in
+            AllreduceSample(bytes: n, seconds: n <= 65_536 ? 10e-6 + Double(n) * 4e-9 : 10e-6 + Double(n) * 8e-9)
+        }
+        let all = try RingFit(samples: samples, ranks: 2, algorithm: .forced(.recursiveDoubling))   // one step of n bytes at p=2
+        XCTAssertLessThan(all.model.beta, 7e-9, "the small messages pull the fit towards a faster link")
+        let regime = all.bandwidthRegime()
+        XCTAssertEqual(regime.model.alpha, all.model.alpha)
+        XCTAssertEqual(regime.model.beta, 8e-9, accuracy: 2e-10)
+        XCTAssertEqual(regime.samples.count, samples.count)
+        let few = try RingFit(samples: Array(samples.prefix(5)), ranks: 2, algorithm: .forced(.recursiveDoubling))
+        XCTAssertEqual(few.bandwidthRegime().model, few.model, "one large sample: the fit as it is")
+    }
 }
+

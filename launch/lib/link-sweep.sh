@@ -25,7 +25,7 @@ link_point() {
   json=$(grep '^{' "$out/logs/$tag.out" | tail -1)
   local batch
   batch=$(printf '%s' "$json" | sed -n 's/.*"batch": *\([0-9]*\).*/\1/p')
-  local head="{\"mode\": \"link\", \"strategy\": \"flat\", \"np\": $np, \"batch_per_rank\": ${batch:-0}, \"oversubscribed\": $over"
+  local head="{\"mode\": \"link\", \"strategy\": \"flat\", \"np\": $np, \"batch_per_rank\": ${batch:-0}, \"oversubscribed\": $over, \"compress\": \"$compress\""
   [ "$link" = "-" ] || head="$head, \"link\": \"$link\", \"ranks_per_host\": $per"
   if [ $rc -eq 0 ] && [ -n "$json" ]; then
     echo "$head, \"status\": \"ok\", \"bench\": $json}" >> "$out/points.jsonl"

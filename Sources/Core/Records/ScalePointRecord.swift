@@ -17,6 +17,7 @@ public struct ScalePointRecord: Codable, Equatable, Sendable {
     public var bench: TrainBenchRecord?
     public var link: String?                  // "1gbit", "none" (unshaped veth); nil: not on an emulated link
     public var ranksPerHost: Int?             // ranks in each namespace of an emulated link
+    public var compress: String?              // train.compress of the run (nil: fp32, or not recorded)
 
     public init(mode: String, strategy: String, np: Int, batchPerRank: Int, oversubscribed: Bool,
                 status: String, error: String? = nil, bench: TrainBenchRecord? = nil) {
@@ -39,7 +40,7 @@ public struct ScalePointRecord: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case mode, strategy, np, batchPerRank = "batch_per_rank", oversubscribed, status, error, bench
-        case link, ranksPerHost = "ranks_per_host"
+        case link, ranksPerHost = "ranks_per_host", compress
     }
 
     public init(from decoder: Decoder) throws {
@@ -54,5 +55,6 @@ public struct ScalePointRecord: Codable, Equatable, Sendable {
         bench = try c.decodeIfPresent(TrainBenchRecord.self, forKey: .bench)
         link = try c.decodeIfPresent(String.self, forKey: .link)
         ranksPerHost = try c.decodeIfPresent(Int.self, forKey: .ranksPerHost)
+        compress = try c.decodeIfPresent(String.self, forKey: .compress)
     }
 }

@@ -1,7 +1,7 @@
 // The emulated-link part of a launch/scale report (`launch/scale --link`): per point the measured
 // step and exchange beside the projection's prediction from the same link's fit, and the error; the
-// bytes per step by wire format; and link.svg, the exchange time against the link's fitted
-// bandwidth, measured (markers) and predicted (dashed), one colour per model, wire format and np.
+// bytes per step by wire format; and link-<model>-np<N>.svg, the exchange time against the link's
+// fitted bandwidth, measured (markers) and predicted (dashed), one colour per wire format.
 
 import Core
 import Foundation
@@ -74,21 +74,30 @@ extension ScalingReport {
         return out
     }
 
-    /// Exchange time against the link's fitted bandwidth: measured markers, predicted dashed lines.
-    public func linkSVG() -> String {
-        var plot = LogXPlot(title: "Exchange per step over emulated links: measured and projected",
-                            xLabel: "link bandwidth from its fit (Gb/s)", yLabel: "exchange per step (ms)", logY: true)
-        plot.subtitle = "markers: measured median; dashed: projected from the link's alpha and beta (hollow: oversubscribed)"
-        let series = ordered(links.map { "\($0.model), \($0.compress == "none" ? "fp32" : $0.compress), np=\($0.ranks)" })
-        for (k, name) in series.enumerated() {
-            let pts = links.filter { "\($0.model), \($0.compress == "none" ? "fp32" : $0.compress), np=\($0.ranks)" == name }
-                .sorted { $0.fittedGigabits < $1.fittedGigabits }
-            let x = pts.map(\.fittedGigabits)
-            plot.add(name + " measured", x: x, y: pts.map(\.measuredExchangeMs), color: Palette.color(k),
-                     hollow: Set(pts.indices.filter { pts[$0].oversubscribed }))
-            plot.add(name + " projected", x: x, y: pts.map(\.predictedExchangeMs), color: Palette.color(k), dash: "5 3", markers: false)
+    /// Exchange time against the link's fitted bandwidth, one figure per model and world size
+    /// (file link-<model>-np<N>.svg): per wire format, measured markers and a dashed prediction.
+    public func linkSVGs() -> [(String, String)] {
+        var figures: [(String, String)] = []
+        for model in ordered(links.map(\.model)) {
+            for ranks in Array(Set(links.filter { $0.model == model }.map(\.ranks))).sorted() {
+                let here = links.filter { $0.model == model && $0.ranks == ranks }
+                let perHost = here.first?.ranksPerHost ?? 1
+                var plot = LogXPlot(title: "\(model), np=\(ranks) (\(perHost) per host): exchange per step over emulated links",
+                                    xLabel: "link bandwidth from its fit (Gb/s)", yLabel: "exchange per step (ms)", logY: true)
+                plot.subtitle = "markers: measured median; dashed: projected from the link's alpha and beta"
+                    + (here.contains { $0.oversubscribed } ? " (hollow: oversubscribed)" : "")
+                for (k, wire) in ordered(here.map(\.compress)).enumerated() {
+                    let pts = here.filter { $0.compress == wire }.sorted { $0.fittedGigabits < $1.fittedGigabits }
+                    let name = wire == "none" ? "fp32" : wire
+                    plot.add(name + " measured", x: pts.map(\.fittedGigabits), y: pts.map(\.measuredExchangeMs), color: Palette.color(k),
+                             hollow: Set(pts.indices.filter { pts[$0].oversubscribed }))
+                    plot.add(name + " projected", x: pts.map(\.fittedGigabits), y: pts.map(\.predictedExchangeMs), color: Palette.color(k),
+                             dash: "5 3", markers: false)
+                }
+                figures.append(("link-\(fileSafeName(model))-np\(ranks).svg", plot.render()))
+            }
         }
-        return plot.render()
+        return figures
     }
 
     var orderedLinks: [String] { ordered(links.map(\.link)) }
@@ -97,4 +106,9 @@ extension ScalingReport {
 private func ordered(_ values: [String]) -> [String] {
     var seen = Set<String>()
     return values.filter { seen.insert($0).inserted }
+}
+
+/// A model name as a file name part: letters, digits, '-' and '.' kept, anything else '_'.
+private func fileSafeName(_ s: String) -> String {
+    String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
 }

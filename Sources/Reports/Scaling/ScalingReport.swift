@@ -1,7 +1,7 @@
 // `dtrain scale report DIR`: renders a launch/scale sweep (points.jsonl) as scale.csv, scale.md (the
 // measured table, then the projection) and scale.svg (images/s against world size, one series per
 // strategy and mode, the projected lines beside them); with `launch/scale --link` points, also the
-// emulated links' measured-against-projected section and link.svg (LinkReport.swift), and the
+// emulated links' measured-against-projected section and link-*.svg (LinkReport.swift), and the
 // forced algorithms against their models (AlgorithmValidationReport.swift). The
 // projection itself is Training's.
 
@@ -30,7 +30,7 @@ public struct ScalingReport {
     /// Writes scale.csv, scale.md and scale.svg into `folder`; returns their paths.
     public func write(folder: String) throws -> [String] {
         var files = [("scale.csv", sweep.csv()), ("scale.md", markdown()), ("scale.svg", svg())]
-        if !links.isEmpty { files.append(("link.svg", linkSVG())) }
+        files += linkSVGs()
         files += validationSVGs()
         for (name, text) in files { try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/" + name), options: .atomic) }
         return files.map { folder + "/" + $0.0 }

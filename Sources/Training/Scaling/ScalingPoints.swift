@@ -64,6 +64,7 @@ public struct ScalingSweep: Sendable {
                     p.wireBytes = e.wireBytesPerStep
                 }
             }
+            if let c = r.compress { p.compress = c }       // np=1 has no exchange record to say it
             p.link = r.link
             p.ranksPerHost = r.ranksPerHost ?? 0
             points.append(p)
