@@ -153,8 +153,9 @@ struct ScaleReportCommand: ParsableCommand {
         }
         var report = ScalingReport(sweep: sweep, projections: groups, fit: fit, command: command,
                                    cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
-        report.links = try LinkComparisons.build(sweep: sweep, folder: folder)
-        report.validations = try AlgorithmValidation.load(folder: folder)
+        let skipped: (String) -> Void = { FileHandle.standardError.write(Data("skipped: \($0)\n".utf8)) }
+        report.links = LinkComparisons.build(sweep: sweep, folder: folder, onSkip: skipped)
+        report.validations = AlgorithmValidation.load(folder: folder, onSkip: skipped)
         for path in try report.write(folder: folder) { print("wrote \(path)") }
         if !report.links.isEmpty { print(linkTable(report.links), terminator: "") }
         for v in report.validations {

@@ -57,7 +57,9 @@ final class EmulatedLinkTests: XCTestCase {
         assertSucceeded(r, "launch/scale --link 1gbit")
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/comm-fit-1gbit.json"), "the link's fit\n\(r)")
         let lines = try String(contentsOfFile: out + "/points.jsonl", encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines.count, 3, "np=1 and two wire formats on the link:\n\(lines.joined(separator: "\n"))")
+        XCTAssertEqual(lines.count, 4, "np=1 per wire format and two wire formats on the link:\n\(lines.joined(separator: "\n"))")
+        XCTAssertEqual(lines.filter { $0.contains("\"np\": 1,") && $0.contains("\"compress\": \"fp16\"") && !$0.contains("\"link\": ") }.count, 1,
+                       "np=1 in fp16 (its conversions), off the link")
         XCTAssertEqual(lines.filter { $0.contains("\"link\": \"1gbit\"") && $0.contains("\"status\": \"ok\"") }.count, 2, "\(r)")
         let md = try String(contentsOfFile: out + "/scale.md", encoding: .utf8)
         XCTAssertTrue(md.contains("## Emulated links: measured against projected"), md)
@@ -108,7 +110,7 @@ final class EmulatedLinkTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(try leftovers(), [], "namespaces left after signal \(signal)")
         if let pgrep = findInPath("pgrep") {
-            let left = try runProcess(pgrep, ["-af", out], timeout: 20)
+            let left = try runProcess(pgrep, ["-af", "\(try dtrainBinary()) bench"], timeout: 20)
             XCTAssertEqual(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "processes of the sweep left after signal \(signal)")
         }
     }

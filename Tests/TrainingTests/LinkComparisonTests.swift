@@ -87,17 +87,21 @@ final class LinkComparisonTests: XCTestCase {
 
     func testComparisonPredictsFromTheLinksFitAndNpOnesCompute() throws {
         let folder = try sweepFolder()
-        let rows = try LinkComparisons.build(sweep: try ScalingSweep.load(folder: folder), folder: folder)
+        let rows = LinkComparisons.build(sweep: try ScalingSweep.load(folder: folder), folder: folder) { XCTFail("skipped: \($0)") }
         XCTAssertEqual(rows.map(\.compress), ["none", "fp16"])
         let wires = [246_836, 123_424], measuredMs = [2.2, 1.2]
         for (i, row) in rows.enumerated() {
             let wire = wires[i], measured = measuredMs[i]
-            let algorithm = OpenMPITunedAllreduce.chosen(bytes: wire, ranks: 2)
+            // fp16 sends its 12 bytes of statistics in an fp32 allreduce of their own
+            let gradients = i == 1 ? wire - 12 : wire
+            let algorithm = OpenMPITunedAllreduce.chosen(bytes: gradients, ranks: 2)
             XCTAssertEqual(row.algorithm, algorithm)
-            let t = try XCTUnwrap(algorithm.terms(bytes: Double(wire), ranks: 2))
+            let t = try XCTUnwrap(algorithm.terms(bytes: Double(gradients), ranks: 2))
             var exchangeMs: Double = 1000 * (t.latencySteps * 10e-6 + t.bytesSent * 8.5e-9)
-            if i == 1 {   // fp16: the conversions measured at np=1, and as much per element for the elements reduced
-                exchangeMs += 0.2 * (1 + t.bytesReduced / 2 / Double(wire / 2))
+            if i == 1 {   // fp16: the statistics' allreduce, the conversions measured at np=1, and as much per element reduced
+                let st = try XCTUnwrap(OpenMPITunedAllreduce.chosen(bytes: 12, ranks: 2).terms(bytes: 12, ranks: 2))
+                exchangeMs += 1000 * (st.latencySteps * 10e-6 + st.bytesSent * 8.5e-9)
+                exchangeMs += 0.2 * (1 + t.bytesReduced / 2 / Double(gradients / 2))
                 XCTAssertEqual(row.codecMs, 0.2, accuracy: 1e-12)
             }
             XCTAssertEqual(row.predictedExchangeMs, exchangeMs, accuracy: 1e-9)
@@ -110,10 +114,14 @@ final class LinkComparisonTests: XCTestCase {
         XCTAssertTrue(rows[1].bareAllreduceMs.isNaN, "the bare allreduce is fp32: not the compressed run's wire format")
     }
 
-    func testMissingFitOfALinkIsNamed() throws {
+    /// The sweep goes on when a link's fit fails, so its report does: that link's points are left
+    /// out and the link is named once.
+    func testLinkWithoutItsFitIsLeftOutAndNamed() throws {
         let folder = try sweepFolder(fit: false)
-        XCTAssertThrowsError(try LinkComparisons.build(sweep: try ScalingSweep.load(folder: folder), folder: folder)) { e in
-            XCTAssertTrue("\(e)".contains("comm-fit-1gbit.json"), "\(e)")
-        }
+        var skipped: [String] = []
+        let rows = LinkComparisons.build(sweep: try ScalingSweep.load(folder: folder), folder: folder) { skipped.append($0) }
+        XCTAssertTrue(rows.isEmpty)
+        XCTAssertEqual(skipped.count, 1, "\(skipped)")
+        XCTAssertTrue(skipped.first?.contains("comm-fit-1gbit.json") == true && skipped.first?.contains("link 1gbit") == true, "\(skipped)")
     }
 }

@@ -19,19 +19,12 @@ link_rate_valid() {
   awk -v r="${1%bit}" 'BEGIN { v = r + 0; exit !(v > 0) }'
 }
 
-# link_bits_per_second RATE: the rate as a number of bits per second (0 for none).
-link_bits_per_second() {
-  case "$1" in
-    none) echo 0 ;;
-    *kbit) awk -v v="${1%kbit}" 'BEGIN { printf "%.0f\n", v * 1e3 }' ;;
-    *mbit) awk -v v="${1%mbit}" 'BEGIN { printf "%.0f\n", v * 1e6 }' ;;
-    *gbit) awk -v v="${1%gbit}" 'BEGIN { printf "%.0f\n", v * 1e9 }' ;;
-  esac
-}
-
-# link_down: kill what runs in the namespaces, delete them (and with them the veth pair).
+# link_down: kill what runs in the namespaces and every command link_run_bg started (each in a
+# session and process group of its own), delete the namespaces (and with them the veth pair).
 link_down() {
   local ns pid
+  for pid in ${link_bg_pids[@]+"${link_bg_pids[@]}"}; do kill -9 -- "-$pid" 2>/dev/null; done
+  link_bg_pids=()
   for ns in "$link_a" "$link_b"; do
     if "$link_ip" netns list 2>/dev/null | grep -q "^$ns\b"; then
       for pid in $("$link_ip" netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
@@ -92,8 +85,12 @@ link_command() {
 
 # link_run_bg COMMAND...: runs COMMAND in the background and waits for it, so that a signal to this
 # script runs its trap (and link_down) at once instead of after the command ends; returns its status.
+# The command runs in a session of its own (setsid), so link_down can kill its whole process group:
+# mpirun, its ranks, timeout; also for the runs outside the namespaces.
+link_bg_pids=()
 link_run_bg() {
-  "$@" &
+  setsid "$@" &
   local pid=$!
+  link_bg_pids+=("$pid")
   wait "$pid"
 }

@@ -16,7 +16,7 @@ link_point() {
   [ "$np" -gt "$cores" ] && over=true
   local args=(bench train --json --config "$config" --steps "$steps" --warmup "$warmup" --set "train.compress=$compress" ${sets[@]+"${sets[@]}"})
   if [ "$np" -eq 1 ]; then
-    timeout 900 "$dtrain" "${args[@]}" > "$out/logs/$tag.out" 2> "$out/logs/$tag.err"; rc=$?
+    link_run_bg timeout 900 "$dtrain" "${args[@]}" > "$out/logs/$tag.out" 2> "$out/logs/$tag.err"; rc=$?
   else
     local extra=(); $over && extra=(--mca mpi_yield_when_idle 1)
     link_command "$np" "${extra[@]}"
@@ -31,8 +31,10 @@ link_point() {
     echo "$head, \"status\": \"ok\", \"bench\": $json}" >> "$out/points.jsonl"
     local ex
     ex=$(printf '%s' "$json" | sed -n 's/.*"median_us": *\([0-9.eE+-]*\).*/\1/p')
-    printf '  %-8s %-28s np=%-2s %-5s step %8.2f ms  exchange %s\n' "$link" "$(basename "$config" .yaml)" "$np" "$compress" \
-      "$(printf '%s' "$json" | sed -n 's/.*"step_ms": *\([0-9.eE+-]*\).*/\1/p')" "${ex:+$(awk -v v="$ex" 'BEGIN { printf "%.3f ms", v / 1000 }')}"
+    local step_ms
+    step_ms=$(printf '%s' "$json" | sed -n 's/.*"step_ms": *\([0-9.eE+-]*\).*/\1/p')
+    printf '  %-8s %-28s np=%-2s %-5s step %8s ms  exchange %s\n' "$link" "$(basename "$config" .yaml)" "$np" "$compress" \
+      "$(awk -v v="${step_ms:-nan}" 'BEGIN { printf "%.2f", v }')" "${ex:+$(awk -v v="$ex" 'BEGIN { printf "%.3f ms", v / 1000 }')}"
   else
     if [ $rc -eq 124 ]; then err="timed out after 900 s"
     else err=$(grep -m1 -iE 'error|crashed' "$out/logs/$tag.err" | sed 's/\x1b\[[0-9;]*m//g' || true)

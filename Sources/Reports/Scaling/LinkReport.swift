@@ -26,10 +26,11 @@ extension ScalingReport {
         out += "Error = predicted / measured - 1.\n\n"
         for link in orderedLinks {
             if let c = links.first(where: { $0.link == link }) {
-                out += String(format: "- `%@`: alpha %.2f us, beta %.4g s/byte (%.2f Gb/s) from %d samples of 256 KiB and more; over all sizes: %.2f Gb/s, rms relative residual %.0f%%\n",
-                              link, c.linkFit.model.alpha * 1e6, c.linkFit.model.beta, c.fittedGigabits,
-                              c.linkFit.samples.filter { $0.bytes >= 256 * 1024 }.count, 8 / c.allSizesFit.model.beta / 1e9,
-                              100 * c.allSizesFit.rmsRelativeResidual)
+                let large = c.linkFit.samples.filter { $0.bytes >= 256 * 1024 }.count
+                let source = large >= 2 ? "from \(large) samples of 256 KiB and more" : "over all sizes (too few samples of 256 KiB and more)"
+                out += String(format: "- `%@`: alpha %.2f us, beta %.4g s/byte (%.2f Gb/s) %@; over all sizes: %.2f Gb/s, rms relative residual %.0f%%\n",
+                              link, c.linkFit.model.alpha * 1e6, c.linkFit.model.beta, c.fittedGigabits, source,
+                              8 / c.allSizesFit.model.beta / 1e9, 100 * c.allSizesFit.rmsRelativeResidual)
             }
         }
         out += "\n| link | model | wire | np | ranks/host | algorithm | bytes/step | step ms | predicted | error | exchange ms | bare ms | codec ms | predicted | error | note |\n"

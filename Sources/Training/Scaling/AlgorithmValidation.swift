@@ -54,12 +54,33 @@ public struct AlgorithmValidation: Sendable {
     }
 
     /// Every algorithms/<place>-np<N>-<algorithm>.json under `folder`, grouped by (place, N); none: [].
-    public static func load(folder: String) throws -> [AlgorithmValidation] {
-        let dir = folder + "/algorithms"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+    /// A file that cannot be read, or a group too small to fit, is left out and named through `onSkip`.
+    public static func load(folder: String, onSkip: (String) -> Void) -> [AlgorithmValidation] {
+        var out: [AlgorithmValidation] = []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/algorithms")) ?? []).sorted()
         var groups: [String: (place: String, ranks: Int, rows: [(AllreduceAlgorithm, Int, Double)])] = [:]
-        for name in names.sorted() where name.hasSuffix(".json") {
-            let path = dir + "/" + name
+        for name in names where name.hasSuffix(".json") {
+            do { try add(folder + "/algorithms/" + name, name: name, to: &groups) } catch { onSkip("\(error)") }
+        }
+        for key in groups.keys.sorted() {
+            guard let g = groups[key] else { continue }
+            do { out.append(try AlgorithmValidation(place: g.place, ranks: g.ranks, measured: g.rows)) } catch { onSkip("\(error)") }
+        }
+        return out
+    }
+
+    /// As `load(folder:onSkip:)`, but the first unusable file or group is an error.
+    public static func load(folder: String) throws -> [AlgorithmValidation] {
+        var first: String?
+        let all = load(folder: folder) { first = first ?? $0 }
+        if let first { throw InputError(first) }
+        return all
+    }
+
+    /// One file's timings added to its (place, world size) group.
+    private static func add(_ path: String, name: String,
+                            to groups: inout [String: (place: String, ranks: Int, rows: [(AllreduceAlgorithm, Int, Double)])]) throws {
+        do {
             let r = try AllreduceBenchRecord.decode(try String(contentsOfFile: path, encoding: .utf8), origin: path)
             guard let algorithmName = r.algorithm, let algorithm = AllreduceAlgorithm(rawValue: algorithmName),
                   algorithm != .twoLevel else {
@@ -74,10 +95,10 @@ public struct AlgorithmValidation: Sendable {
             var g = groups[key] ?? (place, r.worldSize, [])
             g.rows += r.samples.map { (algorithm, $0.bytes, $0.us * 1e-6) }
             groups[key] = g
-        }
-        return try groups.keys.sorted().compactMap { key in
-            guard let g = groups[key] else { return nil }
-            return try AlgorithmValidation(place: g.place, ranks: g.ranks, measured: g.rows)
+        } catch let e as InputError {
+            throw e
+        } catch {
+            throw InputError("\(path): cannot read (\(error.localizedDescription))")
         }
     }
 
@@ -120,8 +141,11 @@ private func weightedLeastSquares(_ columns: [(CostTerms) -> Double], terms: [Co
             m[i][k] += w * v[i] * s
         }
     }
+    // a pivot below 1e-12 of the largest diagonal entry: the columns are (nearly) dependent, as ring's
+    // and Rabenseifner's terms are at p = 2, and the split between them would be arbitrary
+    let scale = (0..<k).map { abs(m[$0][$0]) }.max() ?? 0
     for col in 0..<k {
-        guard let pivot = (col..<k).max(by: { abs(m[$0][col]) < abs(m[$1][col]) }), abs(m[pivot][col]) > 1e-300 else { return nil }
+        guard let pivot = (col..<k).max(by: { abs(m[$0][col]) < abs(m[$1][col]) }), abs(m[pivot][col]) > 1e-12 * scale else { return nil }
         m.swapAt(col, pivot)
         for r in 0..<k where r != col {
             let f = m[r][col] / m[col][col]

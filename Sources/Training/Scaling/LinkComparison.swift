@@ -4,7 +4,8 @@
 // the link, taken in two regimes: RingFit.bandwidthRegime). The exchange is Open MPI's choice of
 // algorithm for the bytes on the wire (halved by train.compress) at that world size, priced by
 // blockLayoutTerms for the ranks per namespace (steps between namespaces on the link's fit, steps
-// inside one on the shared-memory fit comm-fit.json); a 16-bit wire format adds its conversions,
+// inside one on the shared-memory fit comm-fit.json); a 16-bit wire format sends the gradients in
+// one allreduce and the 12 bytes of step statistics in a second, and adds its conversions,
 // measured at np=1 (the same model and format: encoding and decoding every gradient once), and the
 // reduction's per element (taken at the same cost per element) for the elements the algorithm
 // reduces. The step is np=1's compute (+ optimiser + data) of the same model plus that exchange, as
@@ -43,19 +44,29 @@ public enum LinkComparisons {
     /// The fit file of the link `rate` inside a sweep folder.
     public static func fitPath(folder: String, link: String) -> String { folder + "/comm-fit-\(link).json" }
 
-    /// One comparison per working link point of `sweep`; the fits are read from `folder`. A link
-    /// point whose fit is missing is an error naming the file; without comm-fit.json (shared memory)
-    /// the steps inside a namespace are priced on the link's fit.
-    public static func build(sweep: ScalingSweep, folder: String) throws -> [LinkComparison] {
+    /// One comparison per working link point of `sweep`; the fits are read from `folder`. The points
+    /// of a link whose fit is missing or unreadable are left out, each such link named once through
+    /// `onSkip` (the sweep goes on when a fit fails, so must its report); without a readable
+    /// comm-fit.json (shared memory) the steps inside a namespace are priced on the link's fit.
+    public static func build(sweep: ScalingSweep, folder: String, onSkip: (String) -> Void = { _ in }) -> [LinkComparison] {
         let points = sweep.points.filter { $0.ok && $0.link != nil && $0.ranks > 1 }
         guard !points.isEmpty else { return [] }
         let sharedPath = folder + "/comm-fit.json"
-        let shared = FileManager.default.fileExists(atPath: sharedPath) ? try CommFitFile.load(sharedPath).fit : nil
-        var fits: [String: RingFit] = [:]
+        var shared: RingFit? = nil
+        if FileManager.default.fileExists(atPath: sharedPath) {
+            do { shared = try CommFitFile.load(sharedPath).fit } catch { onSkip("\(error); steps inside a namespace priced on the link's fit") }
+        }
+        var fits: [String: RingFit] = [:], missing = Set<String>()
         var out: [LinkComparison] = []
         for p in points {
-            guard let link = p.link else { continue }
-            if fits[link] == nil { fits[link] = try CommFitFile.load(fitPath(folder: folder, link: link)).fit }
+            guard let link = p.link, !missing.contains(link) else { continue }
+            if fits[link] == nil {
+                do { fits[link] = try CommFitFile.load(fitPath(folder: folder, link: link)).fit } catch {
+                    missing.insert(link)
+                    onSkip("link \(link): no prediction, its fit is unusable: \(error)")
+                    continue
+                }
+            }
             guard let saved = fits[link] else { continue }
             let fit = saved.bandwidthRegime()
             func one(_ compress: String) -> ScalePoint? {
@@ -63,22 +74,34 @@ public enum LinkComparisons {
             }
             let base = one("none")
             let codec = p.compress == "none" ? 0 : (one(p.compress)?.allreduceMs ?? .nan)
-            var exchange = 1000 * predictedExchangeSeconds(bytes: p.wireBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost,
-                                                           link: fit.model, shared: shared?.model ?? fit.model)
+            // fp32: one allreduce of the whole buffer, gradients and statistics; 16-bit: the gradients'
+            // 16-bit allreduce, then the statistics' own fp32 one (GradientCompressor.allreduce)
+            let statistics = p.compress == "none" ? 0 : statisticsBytes
+            let gradientBytes = p.wireBytes - statistics
+            let wire: RingModel = fit.model, inside: RingModel = shared?.model ?? fit.model
+            var exchange: Double = 1000 * predictedExchangeSeconds(bytes: gradientBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost,
+                                                                   link: wire, shared: inside)
+            if statistics > 0 {
+                exchange += 1000 * predictedExchangeSeconds(bytes: statistics, ranks: p.ranks, ranksPerHost: p.ranksPerHost,
+                                                            link: wire, shared: inside)
+            }
             if p.compress != "none", codec.isFinite {
-                exchange += codec * (1 + reducedElements(bytes: p.wireBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost)
-                                         / Double(max(1, p.wireBytes / 2)))
+                let reduced: Double = reducedElements(bytes: gradientBytes, ranks: p.ranks, ranksPerHost: p.ranksPerHost)
+                exchange += codec * (1 + reduced / Double(max(1, gradientBytes / 2)))
             }
             let compute = base.map { $0.computeMs + $0.optimizerMs + $0.dataMs } ?? .nan
-            out.append(LinkComparison(link: link, linkFit: fit, allSizesFit: saved, model: p.model, compress: p.compress, ranks: p.ranks,
+            out.append(LinkComparison(link: p.link ?? "", linkFit: fit, allSizesFit: saved, model: p.model, compress: p.compress, ranks: p.ranks,
                                       ranksPerHost: p.ranksPerHost, batchPerRank: p.batchPerRank, wireBytes: p.wireBytes,
-                                      algorithm: OpenMPITunedAllreduce.chosen(bytes: p.wireBytes, ranks: p.ranks),
+                                      algorithm: OpenMPITunedAllreduce.chosen(bytes: gradientBytes, ranks: p.ranks),
                                       oversubscribed: p.oversubscribed, measuredStepMs: p.stepMs, measuredExchangeMs: p.exchangeMs,
                                       bareAllreduceMs: p.compress == "none" ? p.bareAllreduceMs : .nan,
                                       predictedExchangeMs: exchange, predictedStepMs: compute + exchange, codecMs: codec))
         }
         return out
     }
+
+    /// The step statistics (loss sum, correct, samples: 3 fp32) that a 16-bit exchange sends apart.
+    static let statisticsBytes = 12
 
     /// 16-bit elements one rank reduces in Open MPI's allreduce of `bytes` (2 bytes an element).
     static func reducedElements(bytes: Int, ranks: Int, ranksPerHost: Int) -> Double {
