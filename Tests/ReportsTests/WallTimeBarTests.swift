@@ -43,9 +43,11 @@ final class WallTimeBarTests: XCTestCase {
         XCTAssertFalse(labels.contains("other"), "no 'other' segment: \(labels)")
         XCTAssertTrue(labels.contains("unaccounted: 1.00 s (4.0%) of 25.0 s"), "\(labels)")
         XCTAssertTrue(labels.contains("24.0"), "the bar's total is the parts' sum, 2 x 12 s: \(labels)")
-        // seven coloured legend squares and seven bar segments, each part's colour once in each
+        // seven coloured legend squares and seven bar segments, each part's colour once in each,
+        // none of them a variant's colour
+        XCTAssertTrue(Set(Palette.phases.prefix(WallTimeParts.names.count)).isDisjoint(with: Palette.categorical))
         for i in WallTimeParts.names.indices {
-            XCTAssertEqual(svg.components(separatedBy: "fill=\"\(Palette.color(i))\"").count - 1, 2, "colour of \(WallTimeParts.names[i])")
+            XCTAssertEqual(svg.components(separatedBy: "fill=\"\(Palette.phase(i))\"").count - 1, 2, "colour of \(WallTimeParts.names[i])")
         }
         // the legend's last entry ends inside the figure
         let width = try XCTUnwrap(svg.range(of: "width=\"").map { Double(svg[$0.upperBound...].prefix { $0 != "\"" }) ?? 0 })

@@ -47,7 +47,7 @@ enum TimelineFigures {
             let i = phases.firstIndex(of: e.phase) ?? phases.count
             let x = left + plotWidth * e.start / end
             let barWidth = max(plotWidth * e.duration / end, 0.3)
-            w.rect(x: x, y: top + Double(e.rank) * lane + 4, width: barWidth, height: lane - 8, fill: Palette.color(i))
+            w.rect(x: x, y: top + Double(e.rank) * lane + 4, width: barWidth, height: lane - 8, fill: Palette.phase(i))
         }
         let axisY = top + Double(ranks) * lane + 4
         for k in 0...5 {
@@ -58,7 +58,7 @@ enum TimelineFigures {
         }
         var x = left
         for (i, phase) in phases.enumerated() {
-            w.rect(x: x, y: axisY + 28, width: 12, height: 12, fill: Palette.color(i))
+            w.rect(x: x, y: axisY + 28, width: 12, height: 12, fill: Palette.phase(i))
             w.text(phase, x: x + 16, y: axisY + 38, size: 11)
             x += 20 + textWidth(phase, size: 11) + 16
         }

@@ -45,7 +45,7 @@ public struct SVGBarChart {
         if segmentNames.count > 1 {
             var x = r.left
             for (i, name) in segmentNames.enumerated() {
-                svg.rect(x: x, y: top - 20, width: 11, height: 11, fill: Palette.color(i))
+                svg.rect(x: x, y: top - 20, width: 11, height: 11, fill: Palette.phase(i))
                 svg.text(name, x: x + 15, y: top - 10.5, size: 11)
                 x += 30 + textWidth(name, size: 11)
             }
@@ -56,7 +56,7 @@ public struct SVGBarChart {
             var start = 0.0
             for (k, v) in bar.segments.enumerated() where v.isFinite && v > 0 {
                 guard let x0 = scale.map(start), let x1 = scale.map(start + v) else { continue }
-                let colour = bar.segments.count > 1 ? Palette.color(k) : Palette.color(i)
+                let colour = bar.segments.count > 1 ? Palette.phase(k) : Palette.color(i)   // parts: phase colours; a whole bar: its variant's
                 svg.rect(x: x0, y: y + 3, width: max(x1 - x0, 0.5), height: rowHeight - 8, fill: colour)
                 start += v
             }
