@@ -117,27 +117,17 @@ final class EmulatedLinkTests: XCTestCase {
 
     // MARK: - Namespaces
 
-    private func ipPath() -> String? {
-        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? findInPath("ip")
-    }
-
+    /// Namespaces can be made here and `tc` is installed; a skip saying why not otherwise.
     private func requireNamespaces() throws {
-        guard geteuid() == 0 else { throw XCTSkip("network namespaces need root (euid \(geteuid())): emulated-link test skipped") }
-        guard let ip = ipPath() else { throw XCTSkip("`ip` (iproute2) is not installed: emulated-link test skipped") }
+        _ = try requireNetworkNamespaces("emulated-link test")
         guard findInPath("tc") != nil || FileManager.default.isExecutableFile(atPath: "/usr/sbin/tc") else {
             throw XCTSkip("`tc` (iproute2) is not installed: emulated-link test skipped")
-        }
-        let probe = "dtprobe\(getpid() % 100_000)"
-        let r = try runProcess(ip, ["netns", "add", probe], timeout: 20)
-        _ = try? runProcess(ip, ["netns", "del", probe], timeout: 20)
-        guard r.status == 0 else {
-            throw XCTSkip("cannot create a network namespace (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): emulated-link test skipped")
         }
     }
 
     /// The names of this machine's network namespaces.
     private func namespaces() throws -> [String] {
-        guard let ip = ipPath() else { return [] }
+        guard let ip = ipCommand() else { return [] }
         return try runProcess(ip, ["netns", "list"], timeout: 20).stdout.split(separator: "\n")
             .map { String($0.split(separator: " ").first ?? "") }
     }

@@ -64,21 +64,7 @@ final class MultiHostTests: XCTestCase {
 
     // MARK: - Namespaces
 
-    /// The path of `ip`, or a skip saying why namespaces cannot be made here.
-    private func requireNamespaces() throws -> String {
-        guard geteuid() == 0 else { throw XCTSkip("network namespaces need root (euid \(geteuid())): multi-host test skipped") }
-        guard let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
-                ?? findInPath("ip") else {
-            throw XCTSkip("`ip` (iproute2) is not installed: multi-host test skipped")
-        }
-        let probe = "dtprobe\(getpid() % 100_000)"
-        let r = try runProcess(ip, ["netns", "add", probe], timeout: 20)
-        _ = try? runProcess(ip, ["netns", "del", probe], timeout: 20)
-        guard r.status == 0 else {
-            throw XCTSkip("cannot create a network namespace (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): multi-host test skipped")
-        }
-        return ip
-    }
+    private func requireNamespaces() throws -> String { try requireNetworkNamespaces("multi-host test") }
 
     /// dtA and dtB joined by a veth pair with 10.77.0.1/24 and 10.77.0.2/24; loopback up in both.
     private func createNamespaces(_ ns: Namespaces, ip: String) throws {

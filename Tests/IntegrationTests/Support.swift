@@ -294,3 +294,24 @@ func compareTensors(_ pathA: String, _ pathB: String, file: StaticString = #file
     }
     return (worst.0, worst.1, bitEqual)
 }
+
+// MARK: - Network namespaces
+
+/// iproute2's `ip`, where installed.
+func ipCommand() -> String? {
+    ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? findInPath("ip")
+}
+
+/// The path of `ip`, or a skip saying why network namespaces cannot be made here (not root, no
+/// `ip`, or the kernel refusing one); `what` names the skipped test in the message.
+func requireNetworkNamespaces(_ what: String) throws -> String {
+    guard geteuid() == 0 else { throw XCTSkip("network namespaces need root (euid \(geteuid())): \(what) skipped") }
+    guard let ip = ipCommand() else { throw XCTSkip("`ip` (iproute2) is not installed: \(what) skipped") }
+    let probe = "dtprobe\(getpid() % 100_000)"
+    let r = try runProcess(ip, ["netns", "add", probe], timeout: 20)
+    _ = try? runProcess(ip, ["netns", "del", probe], timeout: 20)
+    guard r.status == 0 else {
+        throw XCTSkip("cannot create a network namespace (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): \(what) skipped")
+    }
+    return ip
+}
