@@ -1,6 +1,6 @@
 // One run folder read into typed arrays: the per-epoch rows of metrics.jsonl, the per-step rows
 // of steps.csv, and the optional confusion.json / filters.json / features.json beside them.
-// Parsing lives in EpochMetrics (Core/Records), MetricsReader and StepsReader; this file is the
+// Parsing lives in EpochMetrics (Core/Records) and StepsReader; this file is the
 // shape and the folder logic, including what a report may leave out of a damaged folder.
 
 import Core
@@ -62,7 +62,7 @@ public struct RunRecord {
                 return nil
             }
         }
-        let (epochs, cut) = try MetricsReader.read(path: metrics, tolerateCutLastLine: onSkip != nil)
+        let (epochs, cut) = try EpochMetrics.read(path: metrics, tolerateCutLastLine: onSkip != nil)
         if let cut { onSkip?(cut) }
         if epochs.isEmpty, onSkip != nil { throw InputError("\(metrics): no complete epoch (expected one JSON object per epoch)") }
         let steps = try optional("steps.csv") { path -> [StepRow] in

@@ -95,7 +95,7 @@ extension ScalingReport {
                     plot.add(name + " projected", x: pts.map(\.fittedGigabits), y: pts.map(\.predictedExchangeMs), color: Palette.color(k),
                              dash: "5 3", markers: false)
                 }
-                figures.append(("link-\(fileSafeName(model))-np\(ranks).svg", plot.render()))
+                figures.append(("link-\(fileSafe(model))-np\(ranks).svg", plot.render()))
             }
         }
         return figures
@@ -109,7 +109,3 @@ private func ordered(_ values: [String]) -> [String] {
     return values.filter { seen.insert($0).inserted }
 }
 
-/// A model name as a file name part: letters, digits, '-' and '.' kept, anything else '_'.
-private func fileSafeName(_ s: String) -> String {
-    String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
-}
